@@ -1,0 +1,1 @@
+"""The pure core: decisions over typed values. No I/O, no clock, no event loop."""

@@ -1,0 +1,55 @@
+"""Request-body rewriting: the model map and the thinking-signature retry."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from proxy.core.models import map_model
+
+
+def parse_json_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object, or None when it is not one (then it is forwarded as is)."""
+    if not body:
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def with_model(
+    data: dict[str, Any], rules: tuple[tuple[str, str], ...]
+) -> tuple[dict[str, Any], str | None]:
+    """`data` with its model mapped, and the mapped name (None when nothing changed)."""
+    model = data.get("model")
+    if not isinstance(model, str):
+        return data, None
+    target = map_model(model, rules)
+    if target == model:
+        return data, None
+    return {**data, "model": target}, target
+
+
+def strip_thinking(data: dict[str, Any]) -> dict[str, Any]:
+    """History without thinking blocks, whose signatures only their own provider accepts."""
+    messages = data.get("messages")
+    if not isinstance(messages, list):
+        return data
+    return {**data, "messages": [_without_thinking(m) for m in messages]}
+
+
+def _without_thinking(message: Any) -> Any:
+    if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+        return message
+    kept = [
+        block
+        for block in message["content"]
+        if not (isinstance(block, dict) and block.get("type") in ("thinking", "redacted_thinking"))
+    ]
+    return {**message, "content": kept or [{"type": "text", "text": "(thinking omitted)"}]}
+
+
+def dump(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

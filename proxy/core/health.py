@@ -1,0 +1,66 @@
+"""Per-endpoint cooldown (circuit) state, updated from attempt outcomes with `now` as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from proxy.core.config import Failover
+
+State = Literal["ok", "cooling", "auth_error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why an attempt failed over: `reason` is a metrics label, `message` is for people."""
+
+    reason: str
+    message: str
+    status: int | None = None
+    retry_after: float | None = None
+
+    @property
+    def is_auth(self) -> bool:
+        return self.status in (401, 403)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    failures: int = 0
+    cooling_until: float = 0.0
+    auth_error: bool = False
+    last_error: str = ""
+
+    def state(self, now: float) -> State:
+        if now >= self.cooling_until:
+            return "ok"
+        return "auth_error" if self.auth_error else "cooling"
+
+    def remaining(self, now: float) -> float:
+        return max(0.0, self.cooling_until - now)
+
+
+HEALTHY = Health()
+
+
+def cooldown_for(failure: Failure, failures_before: int, policy: Failover) -> float:
+    cap = policy.max_cooldown_seconds
+    if failure.is_auth:
+        return cap
+    if failure.status == 429 and failure.retry_after is not None:
+        return min(max(failure.retry_after, 0.0), cap)
+    doubling = float(1 << min(failures_before, 32))
+    return min(policy.cooldown_seconds * doubling, cap)
+
+
+def after_failure(health: Health, failure: Failure, now: float, policy: Failover) -> Health:
+    return Health(
+        failures=health.failures + 1,
+        cooling_until=now + cooldown_for(failure, health.failures, policy),
+        auth_error=failure.is_auth,
+        last_error=failure.message,
+    )
+
+
+def after_success(health: Health) -> Health:
+    return HEALTHY if health != HEALTHY else health

@@ -1,0 +1,38 @@
+"""The failover plan: which endpoints a request tries, in which order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from proxy.core.config import Config, Endpoint
+from proxy.core.health import HEALTHY, Health
+
+
+def ordered_endpoints(config: Config) -> tuple[Endpoint, ...]:
+    """Configured order with the pinned endpoint first and disabled endpoints dropped."""
+    enabled = [e for e in config.endpoints if e.enabled]
+    pinned = config.routing.pinned
+    enabled.sort(key=lambda e: e.name != pinned)
+    return tuple(enabled)
+
+
+def plan_attempts(
+    config: Config,
+    health: Mapping[str, Health],
+    now: float,
+    accepts: Callable[[Endpoint], bool] = lambda _: True,
+) -> tuple[Endpoint, ...]:
+    """Endpoints to try for one request.
+
+    Paused: the first endpoint only. Otherwise those not cooling down; if all are cooling,
+    the one whose cooldown ends soonest, once. Never empty while an endpoint `accepts` it.
+    """
+    order = tuple(e for e in ordered_endpoints(config) if accepts(e))
+    if not order:
+        return ()
+    if config.routing.paused:
+        return order[:1]
+    ready = tuple(e for e in order if health.get(e.name, HEALTHY).state(now) == "ok")
+    if ready:
+        return ready
+    return (min(order, key=lambda e: health.get(e.name, HEALTHY).cooling_until),)

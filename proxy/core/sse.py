@@ -1,0 +1,122 @@
+"""Server-sent events: an incremental parser that keeps each event's raw bytes, and framing."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+_BOUNDARY = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+Gate = Literal["hold", "commit", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class SseEvent:
+    """One event: its `event` name ("message" when absent), joined `data`, and raw bytes."""
+
+    event: str
+    data: str
+    raw: bytes
+
+
+def parse_event(raw: bytes) -> SseEvent | None:
+    """Fields of one event block; None for a block of only comments."""
+    event, data, seen = "", [], False
+    for line in _LINE_END.split(raw.decode("utf-8", "replace")):
+        if not line or line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            event, seen = value, True
+        elif name == "data":
+            data.append(value)
+            seen = True
+    if not seen:
+        return None
+    return SseEvent(event=event or "message", data="\n".join(data), raw=raw)
+
+
+class SseParser:
+    """Feed bytes as they arrive; get back whole events, each with its exact bytes."""
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    @property
+    def pending(self) -> bytes:
+        return self._buffer
+
+    def feed(self, chunk: bytes) -> list[SseEvent]:
+        buffer = self._buffer + chunk if self._buffer else chunk
+        events: list[SseEvent] = []
+        start = 0
+        for match in _BOUNDARY.finditer(buffer):
+            end = match.end()
+            if end == len(buffer) and buffer.endswith(b"\r"):
+                break  # a lone CR may be the first half of CRLF: wait for the next chunk
+            event = parse_event(buffer[start:end])
+            if event is not None:
+                events.append(event)
+            start = end
+        self._buffer = buffer[start:]
+        return events
+
+    def flush(self) -> list[SseEvent]:
+        """Whatever is left when the stream ends without a closing blank line."""
+        rest, self._buffer = self._buffer, b""
+        event = parse_event(rest) if rest.strip() else None
+        return [event] if event is not None else []
+
+
+def gate(event: SseEvent) -> Gate:
+    """Where an Anthropic stream stands after `event`: still held, committed, or failed."""
+    if event.event in ("content_block_start", "message_stop"):
+        return "commit"
+    if event.event == "error":
+        return "error"
+    return "hold"
+
+
+def frame(event: str, data: Any) -> bytes:
+    payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    return f"event: {event}\ndata: {payload}\n\n".encode()
+
+
+def error_body(kind: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
+def error_frame(kind: str, message: str) -> bytes:
+    """A well-formed Anthropic `event: error` that ends a broken stream."""
+    return frame("error", error_body(kind, message))
+
+
+def usage_of(event: SseEvent) -> dict[str, int]:
+    """Token counts reported by `message_start` and `message_delta` events."""
+    if event.event not in ("message_start", "message_delta"):
+        return {}
+    try:
+        data = json.loads(event.data)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    holder = data.get("message") if event.event == "message_start" else data
+    usage = holder.get("usage") if isinstance(holder, dict) else None
+    return usage_counts(usage)
+
+
+def usage_counts(usage: object) -> dict[str, int]:
+    if not isinstance(usage, dict):
+        return {}
+    return {
+        name: value
+        for name, value in usage.items()
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0
+    }

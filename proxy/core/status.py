@@ -1,0 +1,155 @@
+"""The state snapshot that `/health`, the tray and the settings page show."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from proxy.core.config import Config
+from proxy.core.health import HEALTHY, Health
+from proxy.core.plan import ordered_endpoints
+
+Overall = Literal["ok", "degraded", "down", "paused", "stopped", "error"]
+EndpointState = Literal["ok", "cooling", "auth_error", "disabled"]
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointStatus:
+    name: str
+    enabled: bool
+    state: EndpointState
+    retry_in: float
+    failures: int
+    last_error: str
+    primary: bool
+    pinned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything a status view needs, computed once from config, health and `now`.
+
+    `overall`: ok (the primary serves), degraded (a fallback serves), down (nothing can),
+    paused, stopped (the proxy is not running) or error (it could not start / crashed).
+    """
+
+    overall: Overall
+    serving: str | None
+    reason: str
+    endpoints: tuple[EndpointStatus, ...]
+    pinned: str | None
+    paused: bool
+    url: str
+    problem: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.overall,
+            "serving": self.serving,
+            "reason": self.reason,
+            "pinned": self.pinned,
+            "paused": self.paused,
+            "url": self.url,
+            "problem": self.problem,
+            "endpoints": [
+                {
+                    "name": e.name,
+                    "enabled": e.enabled,
+                    "state": e.state,
+                    "retry_in": round(e.retry_in, 1),
+                    "failures": e.failures,
+                    "last_error": e.last_error,
+                    "primary": e.primary,
+                    "pinned": e.pinned,
+                }
+                for e in self.endpoints
+            ],
+        }
+
+
+def describe_wait(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _state_words(status: EndpointStatus) -> str:
+    if status.state == "auth_error":
+        return "key rejected"
+    if status.state == "cooling":
+        what = "rate-limited" if "429" in status.last_error else "failing"
+        return f"{what}, retry in {describe_wait(status.retry_in)}"
+    return "disabled" if status.state == "disabled" else "ready"
+
+
+def endpoint_statuses(
+    config: Config, health: Mapping[str, Health], now: float
+) -> tuple[EndpointStatus, ...]:
+    primary = next((e.name for e in config.endpoints if e.enabled), None)
+    rows = []
+    for endpoint in config.endpoints:
+        h = health.get(endpoint.name, HEALTHY)
+        state: EndpointState = h.state(now) if endpoint.enabled else "disabled"
+        rows.append(
+            EndpointStatus(
+                name=endpoint.name,
+                enabled=endpoint.enabled,
+                state=state,
+                retry_in=h.remaining(now) if state in ("cooling", "auth_error") else 0.0,
+                failures=h.failures,
+                last_error=h.last_error,
+                primary=endpoint.name == primary,
+                pinned=endpoint.name == config.routing.pinned,
+            )
+        )
+    return tuple(rows)
+
+
+def _verdict(order: list[EndpointStatus], paused: bool) -> tuple[Overall, str | None, str]:
+    if paused:
+        first = order[0].name if order else None
+        return "paused", first, f"failover paused; {first} only"
+    serving = next((row for row in order if row.state == "ok"), None)
+    if serving is None:
+        why = "; ".join(f"{row.name} {_state_words(row)}" for row in order)
+        return "down", None, f"no endpoint can serve: {why}"
+    skipped = order[: order.index(serving)]
+    pin = " (pinned)" if serving.pinned else ""
+    if serving.primary or not skipped:
+        overall: Overall = "ok" if serving.primary else "degraded"
+        return overall, serving.name, f"via {serving.name}{pin}"
+    why = "; ".join(f"{row.name} {_state_words(row)}" for row in skipped)
+    return "degraded", serving.name, f"via {serving.name} — {why}"
+
+
+def snapshot(config: Config, health: Mapping[str, Health], now: float, url: str) -> Snapshot:
+    rows = endpoint_statuses(config, health, now)
+    by_name = {row.name: row for row in rows}
+    order = [by_name[e.name] for e in ordered_endpoints(config)]
+    overall, serving, reason = _verdict(order, config.routing.paused)
+    return Snapshot(
+        overall=overall,
+        serving=serving,
+        reason=reason,
+        endpoints=rows,
+        pinned=config.routing.pinned,
+        paused=config.routing.paused,
+        url=url,
+    )
+
+
+def stopped(url: str, problem: str = "") -> Snapshot:
+    """The snapshot of a proxy that is not running; `problem` says why and what to do."""
+    return Snapshot(
+        overall="error" if problem else "stopped",
+        serving=None,
+        reason=problem or "proxy stopped",
+        endpoints=(),
+        pinned=None,
+        paused=False,
+        url=url,
+        problem=problem,
+    )
