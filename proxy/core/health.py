@@ -30,6 +30,7 @@ class Health:
     cooling_until: float = 0.0
     auth_error: bool = False
     last_error: str = ""
+    failed_at: float = float("-inf")
 
     def state(self, now: float) -> State:
         if now >= self.cooling_until:
@@ -53,14 +54,27 @@ def cooldown_for(failure: Failure, failures_before: int, policy: Failover) -> fl
     return min(policy.cooldown_seconds * doubling, cap)
 
 
-def after_failure(health: Health, failure: Failure, now: float, policy: Failover) -> Health:
+def after_failure(
+    health: Health, failure: Failure, now: float, policy: Failover, started: float
+) -> Health:
+    """Health after an attempt that began at `started` failed at `now`.
+
+    Attempts already in flight when the last failure was recorded carry no news, so a burst
+    of concurrent failures counts once instead of multiplying the cooldown.
+    """
+    if started < health.failed_at:
+        return health
     return Health(
         failures=health.failures + 1,
         cooling_until=now + cooldown_for(failure, health.failures, policy),
         auth_error=failure.is_auth,
         last_error=failure.message,
+        failed_at=now,
     )
 
 
-def after_success(health: Health) -> Health:
-    return HEALTHY if health != HEALTHY else health
+def after_success(health: Health, started: float) -> Health:
+    """Health after a success of an attempt that began at `started`; stale news is ignored."""
+    if started < health.failed_at:
+        return health
+    return HEALTHY

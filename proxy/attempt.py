@@ -1,0 +1,308 @@
+"""One attempt at one endpoint: send, classify, and for streams hold until commit, then relay."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from proxy.core.body import strip_thinking
+from proxy.core.classify import (
+    STATUS_ERROR_TYPE,
+    error_type_and_message,
+    failure_from_exception,
+    failure_from_sse_error,
+    failure_from_status,
+    is_invalid_thinking_signature,
+)
+from proxy.core.config import Endpoint
+from proxy.core.errors import UpstreamError, UpstreamResetError, UpstreamTimeoutError
+from proxy.core.health import Failure
+from proxy.core.shaping import request_headers, response_headers, target_url
+from proxy.core.sse import SseEvent, SseParser, error_body, error_frame, gate, usage_of
+from proxy.runtime import Runtime
+from proxy.upstream import open_response, read_all, read_chunk
+from proxy.wire import Incoming, StreamTranslator, Wire, request_data, wire_for
+
+log = logging.getLogger("ccf.proxy")
+JSON = "application/json"
+Shaped = tuple[str, str, list[tuple[str, str]], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Buffered:
+    """A whole upstream answer, not yet sent to the client."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """The client's answer: `buffered` not yet sent, or a stream already relayed."""
+
+    response: web.StreamResponse
+    status: int
+    buffered: Buffered | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FellThrough:
+    failure: Failure
+    answer: Buffered | None = None
+
+
+Outcome = Answered | FellThrough
+
+
+@dataclass(slots=True)
+class Trail:
+    """The path a request took, for `x-ccf-attempts` and the activity view."""
+
+    steps: list[str] = field(default_factory=list)
+    mapped_model: str | None = None
+
+    def add(self, endpoint: str, result: str) -> None:
+        self.steps.append(f"{endpoint}={result}")
+
+    def __str__(self) -> str:
+        return ", ".join(self.steps)
+
+
+def ccf_headers(endpoint: str, trail: Trail) -> list[tuple[str, str]]:
+    return [("x-ccf-endpoint", endpoint), ("x-ccf-attempts", str(trail))]
+
+
+def buffered_response(answer: Buffered, endpoint: str, trail: Trail) -> web.Response:
+    response = web.Response(status=answer.status, body=answer.body)
+    for name, value in [*answer.headers, *ccf_headers(endpoint, trail)]:
+        response.headers.add(name, value)
+    return response
+
+
+def answered(answer: Buffered, endpoint: str, trail: Trail) -> Answered:
+    return Answered(buffered_response(answer, endpoint, trail), answer.status, answer)
+
+
+class Attempt:
+    """Everything needed to try one endpoint for one request."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        session: aiohttp.ClientSession,
+        request: web.Request,
+        incoming: Incoming,
+        trail: Trail,
+    ) -> None:
+        self.runtime = runtime
+        self.session = session
+        self.request = request
+        self.incoming = incoming
+        self.trail = trail
+        self.config = runtime.config
+
+    async def run(self, endpoint: Endpoint) -> Outcome:
+        data, mapped = request_data(self.incoming, endpoint)
+        outcome = await self._try(endpoint, data, mapped)
+        if self._wants_thinking_retry(outcome, data):
+            log.info("%s rejected a thinking signature; retrying without thinking", endpoint.name)
+            outcome = await self._try(endpoint, strip_thinking(data or {}), mapped)
+        return outcome
+
+    @staticmethod
+    def _wants_thinking_retry(outcome: Outcome, data: dict[str, Any] | None) -> bool:
+        if not isinstance(outcome, Answered) or outcome.buffered is None or data is None:
+            return False
+        return is_invalid_thinking_signature(outcome.status, outcome.buffered.body)
+
+    async def _try(
+        self, endpoint: Endpoint, data: dict[str, Any] | None, mapped: str | None
+    ) -> Outcome:
+        key = self.runtime.keys.keys.get(endpoint.name)
+        if endpoint.needs_key and key is None:
+            problem = self.runtime.keys.problems.get(endpoint.name, "no key")
+            self.trail.add(endpoint.name, "no-key")
+            return FellThrough(Failure(reason="no_key", message=problem))
+        wire = wire_for(endpoint)
+        self.trail.mapped_model = mapped
+        shaped: Shaped = (
+            self.incoming.method,
+            target_url(endpoint, self.incoming.path, self.incoming.query),
+            request_headers(self.incoming.headers, endpoint, key),
+            wire.body(self.incoming, data),
+        )
+        started = self.runtime.clock.monotonic()
+        try:
+            outcome = await self._exchange(endpoint, wire, shaped, started)
+        except UpstreamError as exc:
+            self.trail.add(endpoint.name, exc.kind)
+            outcome = FellThrough(failure_from_exception(exc.kind, str(exc)))
+        self._record_health(endpoint, outcome, started)
+        return outcome
+
+    def _record_health(self, endpoint: Endpoint, outcome: Outcome, started: float) -> None:
+        if not self.incoming.changes_health:
+            return
+        if isinstance(outcome, FellThrough):
+            self.runtime.record_failure(endpoint.name, outcome.failure, started)
+        elif 200 <= outcome.status < 300 and outcome.buffered is not None:
+            self.runtime.record_success(endpoint.name, started)
+
+    async def _exchange(
+        self, endpoint: Endpoint, wire: Wire, shaped: Shaped, started: float
+    ) -> Outcome:
+        timeouts = self.config.timeouts
+        try:
+            async with asyncio.timeout(timeouts.first_byte):
+                response = await open_response(
+                    self.session, endpoint.name, shaped, timeouts.connect
+                )
+        except TimeoutError:
+            message = f"{endpoint.name}: no response within {timeouts.first_byte:g} s"
+            raise UpstreamTimeoutError(message, phase="first_byte") from None
+        elapsed = self.runtime.clock.monotonic() - started
+        self.runtime.metrics.latency.labels(endpoint.name).observe(elapsed)
+        async with response:
+            if not 200 <= response.status < 300:
+                return await self._answer_error(endpoint, wire, response)
+            if response.content_type == "text/event-stream":
+                return await self._stream(endpoint, wire, response, started)
+            return await self._answer_whole(endpoint, wire, response)
+
+    async def _answer_error(
+        self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse
+    ) -> Outcome:
+        status = response.status
+        raw = await read_all(response, endpoint.name, self.config.timeouts.idle)
+        body = wire.error_body(status, raw)
+        answer = Buffered(status, response_headers(response.headers.items()), body)
+        self.trail.add(endpoint.name, str(status))
+        if self.config.failover.fails_over_on(status):
+            _, detail = error_type_and_message(body)
+            failure = failure_from_status(
+                status, response.headers.get("retry-after"), self.runtime.clock.wall(), detail
+            )
+            return FellThrough(failure, answer)
+        return answered(answer, endpoint.name, self.trail)
+
+    async def _answer_whole(
+        self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse
+    ) -> Outcome:
+        body = await read_all(response, endpoint.name, self.config.timeouts.idle)
+        body = wire.success_body(body, self.incoming.model or "")
+        self.trail.add(endpoint.name, str(response.status))
+        answer = Buffered(response.status, response_headers(response.headers.items()), body)
+        return answered(answer, endpoint.name, self.trail)
+
+    async def _stream(
+        self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse, started: float
+    ) -> Outcome:
+        relay = StreamRelay(endpoint.name, response, wire.translator(self.incoming.model or ""))
+        timeouts = self.config.timeouts
+        left = started + timeouts.first_byte - self.runtime.clock.monotonic()
+        try:
+            async with asyncio.timeout(max(left, 0.0)):
+                failure = await relay.hold(timeouts.idle)
+        except TimeoutError:
+            message = f"{endpoint.name}: no content within {timeouts.first_byte:g} s"
+            raise UpstreamTimeoutError(message, phase="first_byte") from None
+        if failure is not None:
+            self.trail.add(endpoint.name, f"sse-{failure.status}")
+            body = error_body_bytes(failure)
+            answer = Buffered(failure.status or 502, [("content-type", JSON)], body)
+            return FellThrough(failure, answer)
+        self.trail.add(endpoint.name, str(response.status))
+        out = web.StreamResponse(status=response.status)
+        upstream = response_headers(response.headers.items())
+        for name, value in [*upstream, *ccf_headers(endpoint.name, self.trail)]:
+            out.headers.add(name, value)
+        if self.incoming.changes_health:
+            self.runtime.record_success(endpoint.name, started)
+        await relay.commit(self.request, out, timeouts.idle)
+        return Answered(out, response.status, usage=relay.usage)
+
+
+def error_body_bytes(failure: Failure) -> bytes:
+    kind = STATUS_ERROR_TYPE.get(failure.status or 0, "api_error")
+    return json.dumps(error_body(kind, failure.message)).encode()
+
+
+class StreamRelay:
+    """Holds a stream until its first content block, then relays it byte for byte."""
+
+    def __init__(
+        self, endpoint: str, response: aiohttp.ClientResponse, translator: StreamTranslator | None
+    ) -> None:
+        self.endpoint = endpoint
+        self.response = response
+        self.translator = translator
+        self.parser = SseParser()
+        self.held: list[bytes] = []
+        self.usage: dict[str, int] = {}
+        self.finished = False
+        self.error_event: SseEvent | None = None
+
+    def _translate(self, chunk: bytes) -> bytes:
+        return self.translator.feed(chunk) if self.translator else chunk
+
+    def _observe(self, data: bytes) -> str:
+        """Parse relayed bytes; return the strongest gate verdict seen."""
+        verdict = "hold"
+        for event in self.parser.feed(data):
+            self.usage.update(usage_of(event))
+            if event.event == "message_stop":
+                self.finished = True
+            state = gate(event)
+            if state == "error":
+                self.error_event = event
+                return "error"
+            if state == "commit":
+                verdict = "commit"
+        return verdict
+
+    async def hold(self, idle: float) -> Failure | None:
+        """Read until commit; a failure if the stream errs or ends before that."""
+        while True:
+            chunk = await read_chunk(self.response, self.endpoint, idle)
+            data = self._translate(chunk) if chunk else self._finish()
+            if data:
+                self.held.append(data)
+                verdict = self._observe(data)
+                if verdict == "error" and self.error_event is not None:
+                    return failure_from_sse_error(self.error_event.data)
+                if verdict == "commit":
+                    return None
+            if not chunk:
+                raise UpstreamResetError(f"{self.endpoint}: stream ended before any content")
+
+    def _finish(self) -> bytes:
+        return self.translator.finish() if self.translator else b""
+
+    async def commit(self, request: web.Request, out: web.StreamResponse, idle: float) -> None:
+        await out.prepare(request)
+        await out.write(b"".join(self.held))
+        self.held.clear()
+        try:
+            while chunk := await read_chunk(self.response, self.endpoint, idle):
+                data = self._translate(chunk)
+                if data:
+                    self._observe(data)
+                    await out.write(data)
+            tail = self._finish()
+            if tail:
+                self._observe(tail)
+                await out.write(tail)
+            if not self.finished:
+                raise UpstreamResetError(f"{self.endpoint}: stream ended without message_stop")
+        except UpstreamError as exc:
+            log.warning("committed stream from %s broke: %s", self.endpoint, exc)
+            await out.write(error_frame("api_error", f"upstream {exc}; the response is incomplete"))
+        await out.write_eof()

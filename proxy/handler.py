@@ -1,0 +1,132 @@
+"""The proxied route: read the request once, try endpoints in plan order, answer."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from aiohttp import web
+
+from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
+from proxy.core.body import parse_json_object
+from proxy.core.sse import error_body
+from proxy.runtime import Activity, Runtime
+from proxy.wire import Incoming, wire_for
+
+log = logging.getLogger("ccf.proxy")
+MAX_BODY = 32 * 1024 * 1024
+RUNTIME = web.AppKey("runtime", Runtime)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+
+
+def error_response(
+    status: int, kind: str, message: str, trail: Trail | None = None
+) -> web.Response:
+    response = web.json_response(error_body(kind, message), status=status)
+    if trail is not None and trail.steps:
+        response.headers["x-ccf-attempts"] = str(trail)
+    return response
+
+
+async def read_incoming(request: web.Request) -> Incoming:
+    body = await request.read()
+    data = parse_json_object(body)
+    return Incoming(
+        method=request.method,
+        path=request.path,
+        query=request.query_string,
+        headers=list(request.headers.items()),
+        body=body,
+        data=data,
+    )
+
+
+async def proxy_handler(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    try:
+        incoming = await read_incoming(request)
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, "request_too_large", "Request body is larger than 32 MiB.")
+    started = runtime.clock.monotonic()
+    runtime.metrics.in_flight.inc()
+    trail = Trail()
+    status = 502
+    endpoint_name: str | None = None
+    try:
+        response, endpoint_name = await failover(runtime, request, incoming, trail)
+        status = response.status
+        return response
+    finally:
+        runtime.metrics.in_flight.dec()
+        runtime.metrics.requests.labels(endpoint_name or "none", str(status)).inc()
+        record_activity(
+            runtime, incoming, trail=trail, endpoint=endpoint_name, status=status, started=started
+        )
+
+
+async def failover(
+    runtime: Runtime, request: web.Request, incoming: Incoming, trail: Trail
+) -> tuple[web.StreamResponse, str | None]:
+    plan = runtime.plan(lambda e: wire_for(e).accepts(incoming.path))
+    if incoming.body and incoming.data is None:
+        plan = plan[:1]  # not JSON: no model to map, so no translation; forward to one endpoint
+    session = request.app[SESSION]
+    last: tuple[FellThrough, str] | None = None
+    for endpoint in plan:
+        outcome = await Attempt(runtime, session, request, incoming, trail).run(endpoint)
+        if isinstance(outcome, Answered):
+            runtime.metrics.count_tokens(endpoint.name, outcome.usage)
+            return outcome.response, endpoint.name
+        runtime.metrics.failovers.labels(endpoint.name, outcome.failure.reason).inc()
+        last = (outcome, endpoint.name)
+    return all_failed(last, trail, bool(plan)), last[1] if last else None
+
+
+def all_failed(last: tuple[FellThrough, str] | None, trail: Trail, tried: bool) -> web.Response:
+    """The last upstream error as it came, else 502/504 naming every attempt."""
+    if last is None:
+        why = "every endpoint is disabled" if not tried else "nothing was tried"
+        return error_response(503, "api_error", f"Claude Code Fallback: {why}.")
+    outcome, endpoint = last
+    if outcome.answer is not None:
+        return buffered_response(outcome.answer, endpoint, trail)
+    status = 504 if outcome.failure.reason == "timeout" else 502
+    message = (
+        f"Claude Code Fallback: every endpoint failed ({trail}). Last: {outcome.failure.message}"
+    )
+    return error_response(status, "api_error", message, trail)
+
+
+def record_activity(
+    runtime: Runtime,
+    incoming: Incoming,
+    *,
+    trail: Trail,
+    endpoint: str | None,
+    status: int,
+    started: float,
+) -> None:
+    latency_ms = (runtime.clock.monotonic() - started) * 1000
+    runtime.activity.append(
+        Activity(
+            time=runtime.clock.wall(),
+            method=incoming.method,
+            path=incoming.path,
+            model=incoming.model,
+            mapped_model=trail.mapped_model,
+            endpoint=endpoint,
+            status=status,
+            latency_ms=round(latency_ms, 1),
+            attempts=str(trail),
+        )
+    )
+    log.info(
+        "%s %s model=%s -> %s %d in %.0f ms [%s]",
+        incoming.method,
+        incoming.path,
+        incoming.model,
+        endpoint,
+        status,
+        latency_ms,
+        trail,
+    )

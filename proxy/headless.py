@@ -1,0 +1,36 @@
+"""`ccf serve`: the proxy in the foreground until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Mapping
+
+from proxy.clock import SystemClock
+from proxy.core.config import Config
+from proxy.keys import KeyStore, resolve_keys
+from proxy.runtime import Runtime
+from proxy.server import start_server
+
+log = logging.getLogger("ccf")
+
+
+async def serve_until_stopped(config: Config, store: KeyStore, env: Mapping[str, str]) -> None:
+    """Run until a signal; raises `PortInUseError` if the address is taken."""
+    loop = asyncio.get_running_loop()
+    keys = await loop.run_in_executor(None, resolve_keys, config, store, env)
+    for name, problem in keys.problems.items():
+        log.warning("%s will be skipped: %s", name, problem)
+    runtime = Runtime(config, keys, SystemClock())
+    server = await start_server(runtime)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"Claude Code Fallback is listening on {server.url}", flush=True)
+    print(f"Point Claude Code at it: export ANTHROPIC_BASE_URL={server.url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping; streams in flight get a few seconds to finish")
+        await server.stop()

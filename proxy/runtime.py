@@ -1,0 +1,102 @@
+"""The proxy's live state: config, keys, health, activity. Mutated on the event loop only."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from proxy.clock import Clock
+from proxy.core.config import Config, Endpoint
+from proxy.core.health import HEALTHY, Failure, Health, after_failure, after_success
+from proxy.core.plan import plan_attempts
+from proxy.core.status import Snapshot, snapshot
+from proxy.keys import ResolvedKeys
+from proxy.metrics import Metrics
+
+log = logging.getLogger("ccf.proxy")
+ACTIVITY_SIZE = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    time: float
+    method: str
+    path: str
+    model: str | None
+    mapped_model: str | None
+    endpoint: str | None
+    status: int
+    latency_ms: float
+    attempts: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class Runtime:
+    def __init__(self, config: Config, keys: ResolvedKeys, clock: Clock) -> None:
+        self.config = config
+        self.keys = keys
+        self.clock = clock
+        self.health: dict[str, Health] = {}
+        self.metrics = Metrics()
+        self.activity: deque[Activity] = deque(maxlen=ACTIVITY_SIZE)
+        self.url = ""
+        self._listeners: list[Callable[[], None]] = []
+        self._publish_up()
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    def _changed(self) -> None:
+        self._publish_up()
+        for callback in self._listeners:
+            try:
+                callback()
+            except Exception:
+                log.exception("a state listener failed")
+
+    def _publish_up(self) -> None:
+        now = self.clock.monotonic()
+        for endpoint in self.config.endpoints:
+            state = self.health.get(endpoint.name, HEALTHY).state(now)
+            self.metrics.up.labels(endpoint.name).set(1 if state == "ok" else 0)
+
+    def plan(self, accepts: Callable[[Endpoint], bool]) -> tuple[Endpoint, ...]:
+        return plan_attempts(self.config, self.health, self.clock.monotonic(), accepts)
+
+    def record_failure(self, name: str, failure: Failure, started: float) -> None:
+        before = self.health.get(name, HEALTHY)
+        now = self.clock.monotonic()
+        after = after_failure(before, failure, now, self.config.failover, started)
+        if after is not before:
+            self.health = {**self.health, name: after}
+            log.warning(
+                "%s failed (%s); cooling down for %.0f s",
+                name,
+                failure.message,
+                after.remaining(now),
+            )
+            self._changed()
+
+    def record_success(self, name: str, started: float) -> None:
+        before = self.health.get(name, HEALTHY)
+        after = after_success(before, started)
+        if after is not before:
+            self.health = {**self.health, name: after}
+            log.info("%s recovered", name)
+            self._changed()
+
+    def set_config(self, config: Config, keys: ResolvedKeys) -> None:
+        """Swap in a validated config; requests in flight keep the one they started with."""
+        names = {e.name for e in config.endpoints}
+        self.config = config
+        self.keys = keys
+        self.health = {name: h for name, h in self.health.items() if name in names}
+        self._changed()
+
+    def snapshot(self) -> Snapshot:
+        return snapshot(self.config, self.health, self.clock.monotonic(), self.url)

@@ -1,0 +1,61 @@
+"""Who may use the proxy: loopback Host (DNS-rebinding guard), no browsers, optional token."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from proxy.core.config import LOOPBACK_NAMES, Config
+from proxy.core.sse import error_body
+
+LOCAL_PATHS = ("/health", "/metrics")
+ConfigGetter = Callable[[], Config]
+ADMIN_PREFIX = "/_ccf/"
+
+
+def is_proxied(path: str) -> bool:
+    return path not in LOCAL_PATHS and not path.startswith(ADMIN_PREFIX)
+
+
+def refuse(status: int, kind: str, message: str) -> web.Response:
+    return web.json_response(error_body(kind, message), status=status)
+
+
+def host_allowed(host: str, port: int) -> bool:
+    name, _, given_port = host.rpartition(":")
+    return name.lower() in LOOPBACK_NAMES and given_port == str(port)
+
+
+def local_port(request: web.Request) -> int:
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return int(sockname[1]) if sockname else 0
+
+
+def check(request: web.Request, config: Config) -> web.Response | None:
+    """A refusal for a request that must not pass, else None."""
+    token = config.security.access_token
+    if token is not None:
+        given = request.headers.get("x-ccf-token", "")
+        if not hmac.compare_digest(given.encode(), token.value.encode()):
+            return refuse(401, "authentication_error", "Missing or wrong x-ccf-token header.")
+    elif not host_allowed(request.headers.get("Host", ""), local_port(request)):
+        message = "Host must be localhost or 127.0.0.1 with the proxy's port."
+        return refuse(403, "permission_error", message)
+    if is_proxied(request.path) and (
+        "Origin" in request.headers
+        or request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site"
+    ):
+        return refuse(403, "permission_error", "Requests from web pages are refused.")
+    return None
+
+
+def guard(config_of: ConfigGetter) -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        refusal = check(request, config_of())
+        return refusal if refusal is not None else await handler(request)
+
+    return middleware

@@ -1,0 +1,1 @@
+"""The desktop shell of Claude Code Fallback: command line, tray icon, wiring."""

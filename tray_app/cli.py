@@ -1,0 +1,92 @@
+"""The `ccf` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping
+
+from proxy import PRODUCT_NAME, __version__
+from proxy.config_file import config_path, load_config
+from proxy.core.config import Config
+from proxy.core.errors import CcfError, ConfigError
+from proxy.keys import SystemKeyring
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ccf", description=f"{PRODUCT_NAME} {__version__}")
+    parser.add_argument("--version", action="version", version=f"ccf {__version__}")
+    parser.add_argument("--config", help="config file (default: CCF_CONFIG or the user config dir)")
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the proxy in the foreground, no GUI")
+    serve.add_argument("--config", dest="serve_config", help="config file")
+    serve.add_argument("--host", help="listen address (overrides listen.host)")
+    serve.add_argument("--port", type=int, help="listen port (overrides listen.port)")
+    config = commands.add_parser("config", help="where the config is, and whether it is valid")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    config_commands.add_parser("path", help="print the config file's path")
+    config_commands.add_parser("validate", help="check the config file and say what is wrong")
+    return parser
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def fail(message: str) -> int:
+    print(f"ccf: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def read_config(explicit: str | None, env: Mapping[str, str]) -> Config:
+    return load_config(config_path(explicit, env), env)
+
+
+def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
+    from proxy.headless import serve_until_stopped
+
+    if args.host:
+        env["CCF_HOST"] = args.host
+    if args.port is not None:
+        env["CCF_PORT"] = str(args.port)
+    try:
+        config = read_config(args.serve_config or args.config, env)
+        setup_logging()
+        asyncio.run(serve_until_stopped(config, SystemKeyring(), env))
+    except CcfError as exc:
+        return fail(str(exc))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, env: dict[str, str]) -> int:
+    path = config_path(args.config, env)
+    if args.config_command == "path":
+        print(path)
+        return 0
+    try:
+        config = load_config(path, env)
+    except ConfigError as exc:
+        return fail(str(exc))
+    source = path if path.exists() else f"{path} (not there: the built-in default)"
+    names = ", ".join(e.name for e in config.endpoints)
+    print(f"{source}: valid; endpoints in order: {names}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env = dict(os.environ)
+    if args.command == "config":
+        return cmd_config(args, env)
+    if args.command is None:
+        args.serve_config, args.host, args.port = None, None, None
+    return cmd_serve(args, env)
