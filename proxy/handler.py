@@ -71,30 +71,33 @@ async def failover(
     if incoming.body and incoming.data is None:
         plan = plan[:1]  # not JSON: no model to map, so no translation; forward to one endpoint
     session = request.app[SESSION]
-    last: tuple[FellThrough, str] | None = None
+    failures: list[tuple[FellThrough, str]] = []
     for endpoint in plan:
         outcome = await Attempt(runtime, session, request, incoming, trail).run(endpoint)
         if isinstance(outcome, Answered):
             runtime.metrics.count_tokens(endpoint.name, outcome.usage)
             return outcome.response, endpoint.name
         runtime.metrics.failovers.labels(endpoint.name, outcome.failure.reason).inc()
-        last = (outcome, endpoint.name)
-    return all_failed(last, trail, bool(plan)), last[1] if last else None
+        failures.append((outcome, endpoint.name))
+    return all_failed(failures, trail)
 
 
-def all_failed(last: tuple[FellThrough, str] | None, trail: Trail, tried: bool) -> web.Response:
-    """The last upstream error as it came, else 502/504 naming every attempt."""
-    if last is None:
-        why = "every endpoint is disabled" if not tried else "nothing was tried"
-        return error_response(503, "api_error", f"Claude Code Fallback: {why}.")
-    outcome, endpoint = last
-    if outcome.answer is not None:
-        return buffered_response(outcome.answer, endpoint, trail)
-    status = 504 if outcome.failure.reason == "timeout" else 502
-    message = (
-        f"Claude Code Fallback: every endpoint failed ({trail}). Last: {outcome.failure.message}"
-    )
-    return error_response(status, "api_error", message, trail)
+def all_failed(
+    failures: list[tuple[FellThrough, str]], trail: Trail
+) -> tuple[web.Response, str | None]:
+    """The last upstream error response as it came, else 502/504 naming every attempt."""
+    if not failures:
+        return error_response(
+            503, "api_error", "Claude Code Fallback: no endpoint is enabled."
+        ), None
+    answered = [(outcome.answer, name) for outcome, name in failures if outcome.answer]
+    if answered:
+        answer, name = answered[-1]
+        return buffered_response(answer, name, trail), name
+    last = failures[-1][0].failure
+    status = 504 if last.reason == "timeout" else 502
+    message = f"Claude Code Fallback: every endpoint failed ({trail}). Last: {last.message}"
+    return error_response(status, "api_error", message, trail), None
 
 
 def record_activity(
