@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from proxy.core.body import strip_thinking
+from proxy.core.body import parse_json_object, strip_thinking
 from proxy.core.classify import (
     STATUS_ERROR_TYPE,
     error_type_and_message,
@@ -24,7 +24,15 @@ from proxy.core.config import Endpoint
 from proxy.core.errors import UpstreamError, UpstreamResetError, UpstreamTimeoutError
 from proxy.core.health import Failure
 from proxy.core.shaping import request_headers, response_headers, target_url
-from proxy.core.sse import SseEvent, SseParser, error_body, error_frame, gate, usage_of
+from proxy.core.sse import (
+    SseEvent,
+    SseParser,
+    error_body,
+    error_frame,
+    gate,
+    usage_counts,
+    usage_of,
+)
 from proxy.runtime import Runtime
 from proxy.upstream import open_response, read_all, read_chunk
 from proxy.wire import Incoming, StreamTranslator, Wire, request_data, wire_for
@@ -87,8 +95,16 @@ def buffered_response(answer: Buffered, endpoint: str, trail: Trail) -> web.Resp
     return response
 
 
-def answered(answer: Buffered, endpoint: str, trail: Trail) -> Answered:
-    return Answered(buffered_response(answer, endpoint, trail), answer.status, answer)
+def answered(
+    answer: Buffered, endpoint: str, trail: Trail, usage: dict[str, int] | None = None
+) -> Answered:
+    response = buffered_response(answer, endpoint, trail)
+    return Answered(response, answer.status, answer, usage or {})
+
+
+def usage_in(body: bytes) -> dict[str, int]:
+    data = parse_json_object(body)
+    return usage_counts(data.get("usage")) if data else {}
 
 
 class Attempt:
@@ -200,7 +216,7 @@ class Attempt:
         body = wire.success_body(body, self.incoming.model or "")
         self.trail.add(endpoint.name, str(response.status))
         answer = Buffered(response.status, response_headers(response.headers.items()), body)
-        return answered(answer, endpoint.name, self.trail)
+        return answered(answer, endpoint.name, self.trail, usage_in(body))
 
     async def _stream(
         self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse, started: float

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
@@ -16,7 +17,7 @@ from proxy.core.errors import (
     UpstreamTimeoutError,
 )
 
-USER_AGENT_SUFFIX = "claude-code-fallback"
+LARGE_BODY = 1024 * 1024  # aiohttp streams larger bodies from a file-like object
 
 
 def new_session() -> aiohttp.ClientSession:
@@ -61,11 +62,11 @@ async def open_response(
     """Send a request and wait for its response headers (the caller bounds the wait)."""
     method, url, headers, body = request
     timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout)
+    data = io.BytesIO(body) if len(body) > LARGE_BODY else body or None
     with upstream_errors(endpoint, "connection"):
         return await session.request(
-            method, url, headers=headers, data=body or None, timeout=timeout,
-            allow_redirects=False,
-        )  # fmt: skip
+            method, url, headers=headers, data=data, timeout=timeout, allow_redirects=False
+        )
 
 
 async def read_chunk(response: aiohttp.ClientResponse, endpoint: str, idle: float) -> bytes:

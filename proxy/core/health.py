@@ -62,7 +62,7 @@ def after_failure(
     Attempts already in flight when the last failure was recorded carry no news, so a burst
     of concurrent failures counts once instead of multiplying the cooldown.
     """
-    if started < health.failed_at:
+    if started <= health.failed_at:
         return health
     return Health(
         failures=health.failures + 1,
@@ -75,6 +75,6 @@ def after_failure(
 
 def after_success(health: Health, started: float) -> Health:
     """Health after a success of an attempt that began at `started`; stale news is ignored."""
-    if started < health.failed_at:
+    if started <= health.failed_at:
         return health
     return HEALTHY
