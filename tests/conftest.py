@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 import aiohttp
@@ -13,7 +13,7 @@ from proxy.core.config_yaml import parse_config_text
 from proxy.keys import ResolvedKeys
 from proxy.runtime import Runtime
 from proxy.server import RunningServer, start_server
-from tests.fakes import FakeUpstream
+from tests.fakes import FakesInThread, FakeUpstream
 
 
 class FakeClock:
@@ -92,3 +92,10 @@ async def make_proxy(clock: FakeClock) -> AsyncIterator[ProxyFactory]:
     for proxy in running:
         await proxy.session.close()
         await proxy.server.stop()
+
+
+@pytest.fixture
+def threaded_fakes() -> Iterator[FakesInThread]:
+    fakes = FakesInThread()
+    yield fakes
+    fakes.close()

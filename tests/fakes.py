@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 Behaviour = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -19,7 +20,7 @@ class Received:
     method: str
     path: str
     query: str
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
     body: bytes
 
     @property
@@ -214,3 +215,27 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class FakesInThread:
+    """Fake upstreams on their own event loop thread, for tests that drive a subprocess."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="fakes", daemon=True)
+        self.thread.start()
+        self.fakes: list[FakeUpstream] = []
+
+    def start(self, name: str) -> FakeUpstream:
+        fake = asyncio.run_coroutine_threadsafe(FakeUpstream(name).start(), self.loop).result(10)
+        self.fakes.append(fake)
+        return fake
+
+    def close(self) -> None:
+        for fake in self.fakes:
+            asyncio.run_coroutine_threadsafe(fake.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()

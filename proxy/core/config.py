@@ -199,8 +199,10 @@ def _number(value: object, path: str, *, low: float, high: float) -> float:
 def _port(value: object, path: str) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise FieldError(path, f"{_show(value)} is not allowed; use a port from 1 to 65535")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise FieldError(
+            path, f"{_show(value)} is not allowed; use a port from 1 to 65535 (0: any free port)"
+        )
     return value
 
 
