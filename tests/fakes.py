@@ -124,7 +124,11 @@ class FakeUpstream:
         body = await request.read()
         self.received.append(
             Received(
-                request.method, request.path, request.query_string, dict(request.headers), body
+                request.method,
+                request.path,
+                request.query_string,
+                CIMultiDict(request.headers),
+                body,
             )
         )
         try:

@@ -33,26 +33,29 @@ def run_ccf(
 @contextmanager
 def ccf_serve(config: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """Start `ccf serve` on a free port; yield its URL once it listens; stop it with SIGTERM."""
-    log = tempfile.TemporaryFile("w+")
-    process = subprocess.Popen(
-        [*CCF, "serve", "--config", str(config), "--port", "0", *extra],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        env=env or dict(os.environ),
-    )
-    try:
-        yield wait_for_url(process, log)
-    finally:
-        log.close()
-        process.terminate()
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [*CCF, "serve", "--config", str(config), "--port", "0", *extra],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env or dict(os.environ),
+        )
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+            yield wait_for_url(process, log)
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout:
+        process.stdout.close()
 
 
 def wait_for_url(process: subprocess.Popen[str], log: IO[str], timeout: float = 20) -> str:

@@ -56,7 +56,8 @@ def test_config_validate_names_line_path_value_and_fix(tmp_path: Path) -> None:
     result = run_ccf("--config", str(path), "config", "validate")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"ccf: {path} line 4: endpoints[0].auth: 'token' is not allowed; use one of client, x-api-key, bearer"
+        f"ccf: {path} line 4: endpoints[0].auth: 'token' is not allowed; "
+        "use one of client, x-api-key, bearer"
     )
 
 
