@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import platformdirs
+import yaml
 
 from proxy import APP_NAME
 from proxy.core.config import Config
@@ -67,3 +69,31 @@ def _fsync_dir(folder: Path) -> None:
 
 def save_config(path: Path, config: Config) -> None:
     write_atomically(path, config_to_yaml(config))
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    """The file's YAML as plain data, `${VAR}`s unexpanded; {} when there is no file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot update {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"cannot update {path}: it is not a mapping of settings")
+    return data
+
+
+def update_config_file(
+    path: Path, change: Callable[[dict[str, Any]], None], env: Mapping[str, str]
+) -> Config:
+    """Apply `change` to the file's data, validate the whole result, then write it atomically.
+
+    Environment overrides and `${VAR}` references stay as the user wrote them.
+    """
+    data = read_raw(path)
+    change(data)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    config = parse_config_text(text, env, str(path))
+    write_atomically(path, text)
+    return config
