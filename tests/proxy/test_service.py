@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -116,6 +117,6 @@ def test_stop_is_graceful_and_idempotent(service: ProxyService) -> None:
     url = service.url
     service.stop(grace=0.5)
     assert service.snapshot().overall == "stopped"
-    with pytest.raises(OSError):
+    with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url + "/health", timeout=2)
     service.stop()
