@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from proxy.core.body import dump, with_model
+from proxy.core.body import dump, parse_json_object, with_model
 from proxy.core.config import Endpoint
+from proxy.core.openai import StreamTranslator as OpenAIStreamTranslator
+from proxy.core.openai import (
+    anthropic_to_openai,
+    openai_error_to_anthropic,
+    openai_to_anthropic,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,28 @@ class AnthropicWire:
         return None
 
 
+class OpenAIWire:
+    """Chat Completions endpoints: requests and answers translated in the pure core."""
+
+    def accepts(self, path: str) -> bool:
+        return path == "/v1/messages"
+
+    def body(self, incoming: Incoming, data: dict[str, Any] | None) -> bytes:
+        return incoming.body if data is None else dump(anthropic_to_openai(data))
+
+    def success_body(self, body: bytes, model: str) -> bytes:
+        data = parse_json_object(body)
+        if data is None:
+            return openai_error_to_anthropic(502, body)
+        return dump(openai_to_anthropic(data, model))
+
+    def error_body(self, status: int, body: bytes) -> bytes:
+        return openai_error_to_anthropic(status, body)
+
+    def translator(self, model: str) -> StreamTranslator | None:
+        return OpenAIStreamTranslator(model)
+
+
 def request_data(
     incoming: Incoming, endpoint: Endpoint
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -76,7 +104,7 @@ def request_data(
     return with_model(incoming.data, endpoint.models)
 
 
-WIRES: dict[str, Wire] = {"anthropic": AnthropicWire()}
+WIRES: dict[str, Wire] = {"anthropic": AnthropicWire(), "openai": OpenAIWire()}
 
 
 def wire_for(endpoint: Endpoint) -> Wire:

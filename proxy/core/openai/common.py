@@ -44,9 +44,7 @@ def digest(value: Any) -> str:
 
 def safe_id(raw: object, prefix: str, fallback: str) -> str:
     """An id Anthropic accepts (`[A-Za-z0-9_-]+`), built from the upstream's id when it has one."""
-    if isinstance(raw, str) and raw:
-        return _UNSAFE_ID_CHARS.sub("_", raw)
-    return f"{prefix}{fallback}"
+    return _UNSAFE_ID_CHARS.sub("_", raw if isinstance(raw, str) and raw else prefix + fallback)
 
 
 def message_id(raw: object, fallback: str) -> str:
@@ -54,15 +52,14 @@ def message_id(raw: object, fallback: str) -> str:
 
 
 def stop_reason(finish_reason: object, used_tools: bool, stop_sequence: str | None) -> str:
-    """Anthropic's stop reason; a tool call reported as a plain stop still ends in `tool_use`."""
+    """Anthropic's stop reason. `tool_use` follows the blocks sent, not the finish reason:
+    some servers report tool calls as a plain `stop`, or `tool_calls` with no call."""
     if stop_sequence is not None:
         return "stop_sequence"
-    reason = (
-        _FINISH_REASONS.get(finish_reason, "end_turn") if isinstance(finish_reason, str) else None
-    )
-    if used_tools and reason in (None, "end_turn"):
-        return "tool_use"
-    return reason or "end_turn"
+    reason = _FINISH_REASONS.get(finish_reason) if isinstance(finish_reason, str) else None
+    if reason in (None, "end_turn", "tool_use"):
+        return "tool_use" if used_tools else "end_turn"
+    return reason
 
 
 def matched_stop_sequence(choice: dict[str, Any]) -> str | None:
