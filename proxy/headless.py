@@ -10,19 +10,24 @@ from collections.abc import Mapping
 from proxy.clock import SystemClock
 from proxy.core.config import Config
 from proxy.keys import KeyStore, resolve_keys
-from proxy.runtime import Runtime
+from proxy.runtime import Runtime, SecretSink
 from proxy.server import start_server
 
 log = logging.getLogger("ccf")
 
 
-async def serve_until_stopped(config: Config, store: KeyStore, env: Mapping[str, str]) -> None:
+async def serve_until_stopped(
+    config: Config,
+    store: KeyStore,
+    env: Mapping[str, str],
+    secret_sink: SecretSink | None = None,
+) -> None:
     """Run until a signal; raises `PortInUseError` if the address is taken."""
     loop = asyncio.get_running_loop()
     keys = await loop.run_in_executor(None, resolve_keys, config, store, env)
     for name, problem in keys.problems.items():
         log.warning("%s will be skipped: %s", name, problem)
-    runtime = Runtime(config, keys, SystemClock())
+    runtime = Runtime(config, keys, SystemClock(), secret_sink)
     server = await start_server(runtime)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

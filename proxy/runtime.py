@@ -36,17 +36,36 @@ class Activity:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
+SecretSink = Callable[[str], None]
+
+
 class Runtime:
-    def __init__(self, config: Config, keys: ResolvedKeys, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: Config,
+        keys: ResolvedKeys,
+        clock: Clock,
+        secret_sink: SecretSink | None = None,
+    ) -> None:
         self.config = config
         self.keys = keys
         self.clock = clock
+        self.secret_sink = secret_sink
         self.health: dict[str, Health] = {}
         self.metrics = Metrics()
         self.activity: deque[Activity] = deque(maxlen=ACTIVITY_SIZE)
         self.url = ""
         self._listeners: list[Callable[[], None]] = []
         self._publish_up()
+        self._share_secrets()
+
+    def _share_secrets(self) -> None:
+        """Tell the log redactor every credential in use, so no log line can show one."""
+        if self.secret_sink is None:
+            return
+        token = self.config.security.access_token
+        for secret in [*self.keys.keys.values(), *([token] if token else [])]:
+            self.secret_sink(secret.value)
 
     def subscribe(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
@@ -96,6 +115,7 @@ class Runtime:
         self.config = config
         self.keys = keys
         self.health = {name: h for name, h in self.health.items() if name in names}
+        self._share_secrets()
         self._changed()
 
     def snapshot(self) -> Snapshot:

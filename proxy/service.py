@@ -19,7 +19,7 @@ from proxy.core.config import Config
 from proxy.core.errors import CcfError
 from proxy.core.status import Snapshot, stopped
 from proxy.keys import KeyStore, resolve_keys
-from proxy.runtime import Runtime
+from proxy.runtime import Runtime, SecretSink
 from proxy.server import RunningServer, start_server
 
 log = logging.getLogger("ccf.service")
@@ -33,14 +33,17 @@ class ProxyService:
         config_path: Path,
         env: Mapping[str, str],
         store: KeyStore,
+        *,
         clock: Clock | None = None,
         log_path: Path | None = None,
+        secret_sink: SecretSink | None = None,
     ) -> None:
         self.config_path = config_path
         self.env = dict(env)
         self.store = store
         self.clock = clock or SystemClock()
         self.log_path = log_path
+        self.secret_sink = secret_sink
         self._listeners: list[Listener] = []
         self._runtime: Runtime | None = None
         self._server: RunningServer | None = None
@@ -131,7 +134,7 @@ class ProxyService:
         config = await loop.run_in_executor(None, load_config, self.config_path, self.env)
         self._config = config
         keys = await loop.run_in_executor(None, resolve_keys, config, self.store, self.env)
-        runtime = Runtime(config, keys, self.clock)
+        runtime = Runtime(config, keys, self.clock, self.secret_sink)
         runtime.subscribe(self._publish)
         self._stop = asyncio.Event()
         self._server = await start_server(runtime)

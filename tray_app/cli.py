@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -14,6 +13,7 @@ from proxy.config_file import config_path, load_config
 from proxy.core.config import Config
 from proxy.core.errors import CcfError, ConfigError
 from proxy.keys import SystemKeyring
+from tray_app.logs import register_secret, setup_logging
 
 EXIT_USAGE = 2
 
@@ -34,14 +34,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
 def fail(message: str) -> int:
     print(f"ccf: {message}", file=sys.stderr)
     return EXIT_USAGE
@@ -60,8 +52,8 @@ def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
         env["CCF_PORT"] = str(args.port)
     try:
         config = read_config(args.serve_config or args.config, env)
-        setup_logging()
-        asyncio.run(serve_until_stopped(config, SystemKeyring(), env))
+        setup_logging(console=True)
+        asyncio.run(serve_until_stopped(config, SystemKeyring(), env, register_secret))
     except CcfError as exc:
         return fail(str(exc))
     return 0
