@@ -16,8 +16,12 @@ ConfigGetter = Callable[[], Config]
 ADMIN_PREFIX = "/_ccf/"
 
 
+def is_admin(path: str) -> bool:
+    return path == ADMIN_PREFIX.rstrip("/") or path.startswith(ADMIN_PREFIX)
+
+
 def is_proxied(path: str) -> bool:
-    return path not in LOCAL_PATHS and not path.startswith(ADMIN_PREFIX)
+    return path not in LOCAL_PATHS and not is_admin(path)
 
 
 def refuse(status: int, kind: str, message: str) -> web.Response:
@@ -35,8 +39,12 @@ def local_port(request: web.Request) -> int:
 
 
 def check(request: web.Request, config: Config) -> web.Response | None:
-    """A refusal for a request that must not pass, else None."""
-    token = config.security.access_token
+    """A refusal for a request that must not pass, else None.
+
+    The settings page and admin API (`/_ccf/`) are for this machine only: loopback `Host`
+    always, and their own admin token instead of `x-ccf-token`.
+    """
+    token = None if is_admin(request.path) else config.security.access_token
     if token is not None:
         given = request.headers.get("x-ccf-token", "")
         if not hmac.compare_digest(given.encode(), token.value.encode()):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
+from proxy.admin import Admin, make_admin
 from proxy.clock import Clock, SystemClock
 from proxy.config_file import load_config, update_config_file
 from proxy.core.config import Config
@@ -52,6 +53,7 @@ class ProxyService:
         self._stop: asyncio.Event | None = None
         self._problem = ""
         self._config: Config | None = None
+        self._admin: Admin | None = None
 
     # ------------------------------------------------------------ what the tray reads
 
@@ -68,7 +70,8 @@ class ProxyService:
 
     @property
     def access_token(self) -> str | None:
-        token = self._config.security.access_token if self._config else None
+        config = self.config
+        token = config.security.access_token if config else None
         return token.value if token else None
 
     @property
@@ -137,7 +140,9 @@ class ProxyService:
         runtime = Runtime(config, keys, self.clock, self.secret_sink)
         runtime.subscribe(self._publish)
         self._stop = asyncio.Event()
-        self._server = await start_server(runtime)
+        admin = make_admin(self.config_path, self.env, self.store, self.clock, self.secret_sink)
+        self._admin = admin
+        self._server = await start_server(runtime, admin=admin)
         self._runtime = runtime
         log.info("Claude Code Fallback is listening on %s", self._server.url)
         ready.set()
@@ -164,6 +169,18 @@ class ProxyService:
             coro.close()
             raise CcfError("the proxy is not running")
         asyncio.run_coroutine_threadsafe(coro, loop).result(10)
+
+    def login_url(self) -> str:
+        """A single-use link that signs the settings window in (valid for a minute)."""
+        loop, admin = self._loop, self._admin
+        if loop is None or admin is None:
+            raise CcfError("the proxy is not running, so there are no settings to open")
+
+        async def new_code() -> str:
+            return admin.sessions.new_code()
+
+        code = asyncio.run_coroutine_threadsafe(new_code(), loop).result(10)
+        return f"{self.url}/_ccf/login?code={code}"
 
     def pin(self, name: str | None) -> None:
         """Try `name` first (None: the configured order); kept in the config file."""

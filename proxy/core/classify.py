@@ -87,7 +87,7 @@ def error_type_and_message(body: bytes) -> tuple[str, str]:
     """The `error.type` and `error.message` of an Anthropic- or OpenAI-style error body."""
     try:
         data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return "", body[:200].decode("utf-8", "replace").strip()
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):

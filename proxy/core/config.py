@@ -23,11 +23,12 @@ DEFAULT_PORT = 8765
 DEFAULT_ON_STATUS: tuple[int | str, ...] = (401, 403, 404, 408, 409, 429, "5xx")
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DIGITS_RE = re.compile(r"[0-9]{1,6}")
 _SUBST_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
+_STATUS_CLASS_RE = re.compile(r"[1-5]xx")
 
 
 class FieldError(ValueError):
@@ -197,7 +198,7 @@ def _number(value: object, path: str, *, low: float, high: float) -> float:
 
 
 def _port(value: object, path: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS_RE.fullmatch(value.strip()):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
         raise FieldError(
@@ -233,11 +234,16 @@ def _join(path: str, key: object) -> str:
 
 def parse_base_url(value: object, path: str) -> str:
     url = _string(value, path).strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        valid = False
+    if not valid:
         raise FieldError(path, f"{_show(value)} is not an http:// or https:// URL")
     if parts.query or parts.fragment:
-        raise FieldError(path, "a base URL takes no ?query or #fragment")
+        raise FieldError(path, f"{_show(value)}: a base URL takes no ?query or #fragment")
     return url.rstrip("/")
 
 
@@ -246,12 +252,13 @@ def parse_key_source(value: object, path: str) -> KeySource:
         return KeySource()
     if isinstance(value, str) and value.startswith("env:"):
         var = value[4:]
-        if _ENV_VAR_RE.match(var):
+        if _ENV_VAR_RE.fullmatch(var):
             return KeySource(kind="env", env_var=var)
+    shown = _show(value) if not isinstance(value, str) or value.startswith("env:") else None
     raise FieldError(
         path,
-        f"{_show(value)} is not allowed; use keyring (the OS keyring) or env:VAR_NAME. "
-        "Keys are never written in the config file",
+        f"{shown or 'the value (not shown: it may be a key)'} is not allowed; use keyring "
+        "(the OS keyring) or env:VAR_NAME. Keys are never written in the config file",
     )
 
 
@@ -269,8 +276,10 @@ def parse_headers(value: object, path: str) -> tuple[tuple[str, str | None], ...
     rows: list[tuple[str, str | None]] = []
     for name, header_value in data.items():
         where = f"{path}.{name}"
-        if not isinstance(name, str) or not _HEADER_NAME_RE.match(name):
+        if not isinstance(name, str) or not _HEADER_NAME_RE.fullmatch(name):
             raise FieldError(where, "not a valid HTTP header name")
+        if any(existing == name.lower() for existing, _ in rows):
+            raise FieldError(where, "given twice (header names ignore case)")
         if header_value is None:
             rows.append((name.lower(), None))
             continue
@@ -287,7 +296,7 @@ def parse_endpoint(value: object, path: str) -> Endpoint:
     data = _expect_mapping(value, path)
     _reject_unknown(data, ENDPOINT_KEYS, path)
     name = _string(data.get("name"), f"{path}.name")
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise FieldError(
             f"{path}.name",
             f"{_show(name)} is not allowed; use letters, digits, '.', '_' or '-' (max 64)",
@@ -310,7 +319,10 @@ def parse_endpoints(value: object) -> tuple[Endpoint, ...]:
     if value is None:
         return Config().endpoints
     if not isinstance(value, list) or not value:
-        raise FieldError("endpoints", "expected a non-empty list of endpoints, in failover order")
+        raise FieldError(
+            "endpoints",
+            f"{_show(value)} is not allowed; expected a non-empty list of endpoints, in order",
+        )
     endpoints = tuple(parse_endpoint(item, f"endpoints[{i}]") for i, item in enumerate(value))
     if not any(e.enabled for e in endpoints):
         raise FieldError("endpoints", "every endpoint is disabled; enable at least one")
@@ -332,14 +344,16 @@ def parse_listen(value: object, env: Mapping[str, str]) -> Listen:
 
 def parse_status_rules(value: object, path: str) -> tuple[int | str, ...]:
     if not isinstance(value, list):
-        raise FieldError(path, "expected a list of statuses such as [429, 5xx]")
+        raise FieldError(path, f"{_show(value)} is not allowed; use a list such as [429, 5xx]")
     rules: list[int | str] = []
     for i, item in enumerate(value):
         if isinstance(item, int) and not isinstance(item, bool) and 100 <= item <= 599:
             rules.append(item)
-        elif isinstance(item, str) and _STATUS_CLASS_RE.match(item.strip().lower()):
+        elif isinstance(item, str) and _STATUS_CLASS_RE.fullmatch(item.strip().lower()):
             rules.append(item.strip().lower())
-        elif isinstance(item, str) and item.strip().isdigit() and 100 <= int(item) <= 599:
+        elif (
+            isinstance(item, str) and _DIGITS_RE.fullmatch(item.strip()) and 100 <= int(item) <= 599
+        ):
             rules.append(int(item))
         else:
             raise FieldError(
@@ -421,6 +435,13 @@ TOP_KEYS = ("listen", "endpoints", "routing", "failover", "timeouts", "security"
 
 def parse_config(raw: object, env: Mapping[str, str]) -> Config:
     """Build a `Config` from parsed YAML data; raise `FieldError` on the first bad value."""
+    try:
+        return _parse_config(raw, env)
+    except RecursionError:
+        raise FieldError("", "nested too deeply, or a YAML alias refers to itself") from None
+
+
+def _parse_config(raw: object, env: Mapping[str, str]) -> Config:
     data = _expect_mapping(raw, "")
     _reject_unknown(data, TOP_KEYS, "")
     data = substitute_env(dict(data), env)
@@ -456,7 +477,7 @@ def endpoint_to_dict(endpoint: Endpoint) -> dict[str, Any]:
         "format": endpoint.format,
         "auth": endpoint.auth,
     }
-    if endpoint.needs_key:
+    if endpoint.needs_key or endpoint.key != KeySource():
         data["key"] = str(endpoint.key)
     data["models"] = dict(endpoint.models)
     data["headers"] = dict(endpoint.headers)

@@ -144,9 +144,26 @@ def editable_view(raw: Raw, config: Config) -> dict[str, Any]:
     """The settings as the page edits them: effective values, `${VAR}`s as written, and
     `listen` as the file has it (environment overrides apply on top of it)."""
     view: dict[str, Any] = _overlay(config_to_dict(config), raw)
-    listen = raw.get("listen") if isinstance(raw.get("listen"), Mapping) else {}
+    given = raw.get("listen")
+    listen: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     view["listen"] = {
         "host": listen.get("host", DEFAULT_HOST),
         "port": listen.get("port", DEFAULT_PORT),
     }
     return view
+
+
+FILE_HEADER = (
+    "# Claude Code Fallback configuration. Endpoints are tried in order; the first is the\n"
+    "# primary. Keys live in the OS keyring (key: keyring) or come from env:VAR_NAME.\n"
+)
+
+
+def leading_comments(text: str) -> str:
+    """The comment block at the top of a config file (kept when the settings window writes)."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if not line.lstrip().startswith("#") and line.strip():
+            break
+        lines.append(line if line.endswith("\n") else line + "\n")
+    return "".join(lines) if any(line.strip() for line in lines) else FILE_HEADER

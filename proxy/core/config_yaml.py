@@ -56,11 +56,14 @@ def parse_config_text(text: str, env: Mapping[str, str], source: str = "config.y
             "it to start from the built-in default.",
             line=line,
         ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML ({exc})") from None
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise ConfigError(f"{source}: not valid YAML ({type(exc).__name__}: {exc})") from None
     lines: dict[str, int] = {}
-    if node is not None:
-        _line_map(node, "", lines)
+    try:
+        if node is not None:
+            _line_map(node, "", lines)
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply, or an alias refers to itself") from None
     try:
         return parse_config(data, env)
     except FieldError as exc:
@@ -74,4 +77,4 @@ def config_to_yaml(config: Config) -> str:
         "# Claude Code Fallback configuration. Endpoints are tried in order; the first is the\n"
         "# primary. Keys live in the OS keyring (key: keyring) or come from env:VAR_NAME.\n"
     )
-    return header + yaml.safe_dump(config_to_dict(config), sort_keys=False, allow_unicode=True)
+    return header + yaml.safe_dump(config_to_dict(config), sort_keys=False)

@@ -27,9 +27,10 @@ class Failure:
 @dataclass(frozen=True, slots=True)
 class Health:
     failures: int = 0
-    cooling_until: float = 0.0
+    cooling_until: float = float("-inf")
     auth_error: bool = False
     last_error: str = ""
+    last_status: int | None = None
     failed_at: float = float("-inf")
 
     def state(self, now: float) -> State:
@@ -69,6 +70,7 @@ def after_failure(
         cooling_until=now + cooldown_for(failure, health.failures, policy),
         auth_error=failure.is_auth,
         last_error=failure.message,
+        last_status=failure.status,
         failed_at=now,
     )
 

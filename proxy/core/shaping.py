@@ -48,7 +48,12 @@ def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> 
         and not lower.startswith("x-ccf-")
         and lower not in overrides
     ]
-    shaped.extend((name, value) for name, value in endpoint.headers if value is not None)
+    shaped.extend(
+        (name, value)
+        for name, value in endpoint.headers
+        if value is not None
+        and not (key is not None and name in _CREDENTIALS and endpoint.needs_key)
+    )
     if key is not None and endpoint.auth == "x-api-key":
         shaped.append(("x-api-key", key.value))
     elif key is not None and endpoint.auth == "bearer":

@@ -103,7 +103,7 @@ def usage_of(event: SseEvent) -> dict[str, int]:
         return {}
     try:
         data = json.loads(event.data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     if not isinstance(data, dict):
         return {}

@@ -22,6 +22,7 @@ class EndpointStatus:
     retry_in: float
     failures: int
     last_error: str
+    last_status: int | None
     primary: bool
     pinned: bool
 
@@ -60,6 +61,7 @@ class Snapshot:
                     "retry_in": round(e.retry_in, 1),
                     "failures": e.failures,
                     "last_error": e.last_error,
+                    "last_status": e.last_status,
                     "primary": e.primary,
                     "pinned": e.pinned,
                 }
@@ -80,7 +82,7 @@ def _state_words(status: EndpointStatus) -> str:
     if status.state == "auth_error":
         return "key rejected"
     if status.state == "cooling":
-        what = "rate-limited" if "429" in status.last_error else "failing"
+        what = "rate-limited" if status.last_status == 429 else "failing"
         return f"{what}, retry in {describe_wait(status.retry_in)}"
     return "disabled" if status.state == "disabled" else "ready"
 
@@ -101,6 +103,7 @@ def endpoint_statuses(
                 retry_in=h.remaining(now) if state in ("cooling", "auth_error") else 0.0,
                 failures=h.failures,
                 last_error=h.last_error,
+                last_status=h.last_status,
                 primary=endpoint.name == primary,
                 pinned=endpoint.name == config.routing.pinned,
             )

@@ -1,0 +1,58 @@
+"""The settings page and its admin JSON API, served by the running proxy under `/_ccf/`.
+
+guard.py          who may call (admin token or session cookie, no web pages, JSON only)
+page.py           the static page and the single-use login links
+read_routes.py    settings, endpoints with live state, activity, Claude Code setup
+write_routes.py   transactional changes, keys, the Test button, settings.json
+transaction.py    validate the whole config, persist atomically, swap
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from aiohttp import web
+
+from proxy.admin.context import ADMIN, Admin, claude_config_dir
+from proxy.admin.guard import admin_guard
+from proxy.admin.page import add_page_routes, not_found
+from proxy.admin.read_routes import add_read_routes
+from proxy.admin.sessions import Sessions
+from proxy.admin.write_routes import add_write_routes
+from proxy.clock import Clock
+from proxy.keys import KeyStore
+
+__all__ = ["Admin", "add_admin_fallback", "add_admin_routes", "admin_guard", "make_admin"]
+
+
+def add_admin_routes(app: web.Application, admin: Admin) -> None:
+    app[ADMIN] = admin
+    add_read_routes(app)
+    add_write_routes(app)
+    add_page_routes(app)
+
+
+def add_admin_fallback(app: web.Application) -> None:
+    """Anything else under `/_ccf` is a 404 here, never forwarded upstream."""
+    app.router.add_route("*", "/_ccf", not_found)
+    app.router.add_route("*", "/_ccf/{tail:.*}", not_found)
+
+
+def make_admin(
+    config_path: Path,
+    env: Mapping[str, str],
+    store: KeyStore,
+    clock: Clock,
+    secret_sink: Callable[[str], None] | None = None,
+) -> Admin:
+    """The admin API's state. The admin token is read when a caller first presents one
+    (openers such as `ccf settings` make it), so starting never waits for the keyring."""
+    return Admin(
+        config_path=config_path,
+        env=dict(env),
+        store=store,
+        sessions=Sessions(clock),
+        claude_dir=claude_config_dir(env),
+        secret_sink=secret_sink,
+    )

@@ -1,0 +1,78 @@
+"""What the read calls answer: settings, endpoints with live state and keys, activity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from proxy.core.config import Config
+from proxy.core.status import Snapshot
+from proxy.keys import ResolvedKeys
+from proxy.metrics import Metrics
+from proxy.runtime import Runtime
+
+ENV_OVERRIDES = {"CCF_HOST": "listen.host", "CCF_PORT": "listen.port"}
+
+
+def key_info(config: Config, keys: ResolvedKeys) -> dict[str, dict[str, Any]]:
+    """Per endpoint: whether it has a key and its last 4 characters. Never the key."""
+    info: dict[str, dict[str, Any]] = {}
+    for endpoint in config.endpoints:
+        secret = keys.keys.get(endpoint.name)
+        info[endpoint.name] = {
+            "needed": endpoint.needs_key,
+            "source": str(endpoint.key),
+            "set": secret is not None,
+            "last4": secret.last4 if secret else "",
+            "problem": keys.problems.get(endpoint.name, "") if endpoint.needs_key else "",
+        }
+    return info
+
+
+def overrides(env: Mapping[str, str]) -> dict[str, str]:
+    return {field: var for var, field in ENV_OVERRIDES.items() if env.get(var)}
+
+
+def endpoint_rows(runtime: Runtime, snapshot: Snapshot) -> list[dict[str, Any]]:
+    keys = key_info(runtime.config, runtime.keys)
+    states = {row["name"]: row for row in snapshot.to_json()["endpoints"]}
+    return [
+        {
+            **states[e.name],
+            "base_url": e.base_url,
+            "format": e.format,
+            "auth": e.auth,
+            "key": keys[e.name],
+        }
+        for e in runtime.config.endpoints
+    ]
+
+
+def _samples(counter: Any) -> list[tuple[dict[str, str], float]]:
+    return [
+        (dict(sample.labels), sample.value)
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    ]
+
+
+def counters(metrics: Metrics) -> dict[str, dict[str, Any]]:
+    """Per endpoint since start: answered requests by status, failovers by reason."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def row(name: str) -> dict[str, Any]:
+        return out.setdefault(name, {"requests": 0, "by_status": {}, "failovers": {}})
+
+    for labels, value in _samples(metrics.requests):
+        entry = row(labels["endpoint"])
+        entry["requests"] += int(value)
+        entry["by_status"][labels["status"]] = int(value)
+    for labels, value in _samples(metrics.failovers):
+        row(labels["endpoint"])["failovers"][labels["reason"]] = int(value)
+    return out
+
+
+def activity(runtime: Runtime, limit: int) -> list[dict[str, Any]]:
+    items = list(runtime.activity)[-limit:]
+    return [item.to_json() for item in reversed(items)]

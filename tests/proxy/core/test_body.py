@@ -1,0 +1,132 @@
+"""Request bodies: the model map and stripping thinking blocks for the signature retry."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from proxy.core.body import dump, parse_json_object, strip_thinking, with_model
+
+RULES = (("claude-haiku-*", "anthropic/claude-haiku-4.5"), ("*", "anthropic/claude-sonnet-4.5"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"[1, 2]", b'"text"', b"null", b"\xff\xfe", b"[" * 100_000, b"{"],
+)
+def test_bodies_that_are_not_json_objects_are_none(body: bytes) -> None:
+    assert parse_json_object(body) is None
+
+
+def test_json_object_is_parsed() -> None:
+    assert parse_json_object(b'{"model": "m", "stream": true}') == {"model": "m", "stream": True}
+    assert parse_json_object('{"text": "é"}'.encode()) == {"text": "é"}
+
+
+def test_model_is_mapped() -> None:
+    data = {"model": "claude-haiku-4-5", "max_tokens": 10}
+    mapped, target = with_model(data, RULES)
+    assert target == "anthropic/claude-haiku-4.5"
+    assert mapped == {"model": "anthropic/claude-haiku-4.5", "max_tokens": 10}
+    assert data["model"] == "claude-haiku-4-5"  # the original is not mutated
+
+
+@pytest.mark.parametrize(
+    ("data", "rules"),
+    [
+        ({"model": "claude-sonnet-4-5"}, ()),
+        ({"model": "claude-sonnet-4-5"}, (("claude-sonnet-4-5", "claude-sonnet-4-5"),)),
+        ({"model": 5}, RULES),
+        ({"model": None}, RULES),
+        ({"messages": []}, RULES),
+    ],
+)
+def test_nothing_to_map_returns_the_same_data(
+    data: dict[str, Any], rules: tuple[tuple[str, str], ...]
+) -> None:
+    mapped, target = with_model(data, rules)
+    assert mapped is data
+    assert target is None
+
+
+THINKING = {"type": "thinking", "thinking": "hmm", "signature": "sig"}
+REDACTED = {"type": "redacted_thinking", "data": "xyz"}
+TEXT = {"type": "text", "text": "Hello"}
+TOOL = {"type": "tool_use", "id": "t1", "name": "ls", "input": {}}
+
+
+def test_strip_thinking_drops_thinking_blocks_from_every_message() -> None:
+    data: dict[str, Any] = {
+        "model": "m",
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [THINKING, TEXT, REDACTED, TOOL]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1"}]},
+        ],
+    }
+    stripped = strip_thinking(data)
+    assert stripped["messages"] == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": [TEXT, TOOL]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1"}]},
+    ]
+    assert stripped["thinking"] == data["thinking"]
+    assert data["messages"][1]["content"] == [THINKING, TEXT, REDACTED, TOOL]  # not mutated
+
+
+def test_a_message_of_only_thinking_keeps_a_placeholder() -> None:
+    stripped = strip_thinking(
+        {"messages": [{"role": "assistant", "content": [THINKING, REDACTED]}]}
+    )
+    assert stripped["messages"][0]["content"] == [{"type": "text", "text": "(thinking omitted)"}]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"messages": "x"}, {"messages": None}, {"messages": ["odd", 1, None, {"content": "s"}]}],
+)
+def test_strip_thinking_tolerates_odd_shapes(data: dict[str, Any]) -> None:
+    stripped = strip_thinking(data)
+    assert stripped == data
+
+
+def test_dump_is_compact_utf8() -> None:
+    assert dump({"model": "m", "text": "é→"}) == '{"model":"m","text":"é→"}'.encode()
+
+
+JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), JSON, max_size=4))
+def test_dump_then_parse_is_identity(data: dict[str, Any]) -> None:
+    assert parse_json_object(dump(data)) == data
+    assert json.loads(dump(data)) == data
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.dictionaries(st.sampled_from(["role", "content"]), JSON, max_size=2), max_size=4)
+)
+def test_strip_thinking_is_idempotent_and_leaves_no_thinking(messages: list[Any]) -> None:
+    once = strip_thinking({"messages": messages})
+    assert strip_thinking(once) == once
+    for message in once["messages"]:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            assert content
+            assert not any(
+                isinstance(b, dict) and b.get("type") in ("thinking", "redacted_thinking")
+                for b in content
+            )
