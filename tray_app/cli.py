@@ -6,14 +6,14 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Mapping
 
 from proxy import PRODUCT_NAME, __version__
 from proxy.config_file import config_path, load_config
-from proxy.core.config import Config
 from proxy.core.errors import CcfError, ConfigError
 from proxy.keys import SystemKeyring
+from tray_app.keys_cli import add_key_commands, run_key_command
 from tray_app.logs import register_secret, setup_logging
+from tray_app.settings_cli import open_settings_for_running_instance
 
 EXIT_USAGE = 2
 
@@ -31,16 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True)
     config_commands.add_parser("path", help="print the config file's path")
     config_commands.add_parser("validate", help="check the config file and say what is wrong")
+    add_key_commands(commands)
+    commands.add_parser("settings", help="open the settings window of the running instance")
     return parser
 
 
 def fail(message: str) -> int:
     print(f"ccf: {message}", file=sys.stderr)
     return EXIT_USAGE
-
-
-def read_config(explicit: str | None, env: Mapping[str, str]) -> Config:
-    return load_config(config_path(explicit, env), env)
 
 
 def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
@@ -51,9 +49,11 @@ def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
     if args.port is not None:
         env["CCF_PORT"] = str(args.port)
     try:
-        config = read_config(args.serve_config or args.config, env)
+        path = config_path(args.serve_config or args.config, env)
+        config = load_config(path, env)
         setup_logging(console=True)
-        asyncio.run(serve_until_stopped(config, SystemKeyring(), env, register_secret))
+        store = SystemKeyring()
+        asyncio.run(serve_until_stopped(config, store, env, register_secret, config_path=path))
     except CcfError as exc:
         return fail(str(exc))
     return 0
@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     if args.command == "config":
         return cmd_config(args, env)
+    if args.command == "key":
+        return run_key_command(args, env)
+    if args.command == "settings":
+        return open_settings_for_running_instance(args.config, env)
     if args.command is None:
         args.serve_config, args.host, args.port = None, None, None
     return cmd_serve(args, env)

@@ -68,9 +68,10 @@ async def get_claude_code(request: web.Request) -> web.Response:
 
 
 async def post_login_code(request: web.Request) -> web.Response:
+    """A single-use sign-in link, on the address the caller reached this proxy at."""
     code = request.app[ADMIN].sessions.new_code()
-    runtime = request.app[RUNTIME]
-    return web.json_response({"code": code, "url": f"{runtime.url}/_ccf/login?code={code}"})
+    url = f"{request.scheme}://{request.host}/_ccf/login?code={code}"
+    return web.json_response({"code": code, "url": url})
 
 
 def add_read_routes(app: web.Application) -> None:

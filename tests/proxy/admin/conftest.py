@@ -1,0 +1,43 @@
+"""The `admin_proxy` fixture: a config file on disk, keys in memory, the proxy on a socket."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from proxy.admin import make_admin
+from proxy.config_file import load_config
+from proxy.keys import resolve_keys
+from proxy.runtime import Runtime
+from proxy.server import start_server
+from tests.proxy.admin.admin_helpers import TOKEN, AdminFactory, AdminProxy, MemoryKeys
+
+
+@pytest.fixture
+async def admin_proxy(tmp_path: Path, clock) -> AsyncIterator[AdminFactory]:
+    running: list[AdminProxy] = []
+
+    async def make(
+        yaml_text: str, keys: dict[str, str] | None = None, env: dict[str, str] | None = None
+    ) -> AdminProxy:
+        path = tmp_path / "config.yaml"
+        if "listen:" not in yaml_text:
+            yaml_text += "\nlisten: {port: 0}\n"
+        path.write_text(yaml_text)
+        env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), **(env or {})}
+        store = MemoryKeys({"__admin__": TOKEN, **(keys or {})})
+        config = load_config(path, env)
+        runtime = Runtime(config, resolve_keys(config, store, env), clock)
+        admin = make_admin(path, env, store, clock)
+        server = await start_server(runtime, grace=0.5, admin=admin)
+        proxy = AdminProxy(runtime, server, admin, store, path, aiohttp.ClientSession())
+        running.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in running:
+        await proxy.session.close()
+        await proxy.server.stop()

@@ -1,0 +1,1 @@
+"""The settings window: a static page served by the proxy, and its pywebview launcher."""
