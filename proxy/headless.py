@@ -15,6 +15,7 @@ from proxy.core.config import Config
 from proxy.keys import KeyStore, resolve_keys
 from proxy.runtime import Runtime, SecretSink
 from proxy.server import start_server
+from proxy.watch import ConfigWatcher
 
 log = logging.getLogger("ccf")
 
@@ -39,9 +40,14 @@ async def serve_until_stopped(
     admin = make_admin(path, env, store, runtime.clock, secret_sink)
     admin.announce = lambda url: print(f"Claude Code Fallback now listens on {url}", flush=True)
     server = await start_server(runtime, admin=admin)
+    watcher = ConfigWatcher(path, env, store, runtime, admin=admin)
+    watcher.start()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # Windows event loops have no signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     print(f"Claude Code Fallback is listening on {server.url}", flush=True)
     print(f"Point Claude Code at it: export ANTHROPIC_BASE_URL={server.url}", flush=True)
     print(f"Settings: run `ccf settings` (the page is at {server.url}/_ccf/)", flush=True)
@@ -49,4 +55,5 @@ async def serve_until_stopped(
         await stop.wait()
     finally:
         log.info("stopping; streams in flight get a few seconds to finish")
+        await watcher.stop()
         await server.stop()
