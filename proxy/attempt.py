@@ -34,12 +34,13 @@ from proxy.core.sse import (
     usage_of,
 )
 from proxy.runtime import Runtime
-from proxy.upstream import open_response, read_all, read_chunk
+from proxy.upstream import idle_bound, open_response, read_all, read_chunk
 from proxy.wire import Incoming, StreamTranslator, Wire, request_data, wire_for
 
 log = logging.getLogger("ccf.proxy")
 JSON = "application/json"
 Shaped = tuple[str, str, list[tuple[str, str]], bytes]
+AFTER_COMMIT = (b"message_delta", b"message_stop")  # the only events still worth parsing
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +129,17 @@ class Attempt:
     async def run(self, endpoint: Endpoint) -> Outcome:
         data, mapped = request_data(self.incoming, endpoint)
         outcome = await self._try(endpoint, data, mapped)
-        if self._wants_thinking_retry(outcome, data):
-            log.info("%s rejected a thinking signature; retrying without thinking", endpoint.name)
-            outcome = await self._try(endpoint, strip_thinking(data or {}), mapped)
-        return outcome
+        if not self._wants_thinking_retry(outcome):
+            return outcome
+        sent = data if data is not None else self.incoming.data
+        if sent is None:
+            return outcome
+        log.info("%s rejected a thinking signature; retrying without thinking", endpoint.name)
+        return await self._try(endpoint, strip_thinking(sent), mapped)
 
     @staticmethod
-    def _wants_thinking_retry(outcome: Outcome, data: dict[str, Any] | None) -> bool:
-        if not isinstance(outcome, Answered) or outcome.buffered is None or data is None:
+    def _wants_thinking_retry(outcome: Outcome) -> bool:
+        if not isinstance(outcome, Answered) or outcome.buffered is None:
             return False
         return is_invalid_thinking_signature(outcome.status, outcome.buffered.body)
 
@@ -185,7 +189,7 @@ class Attempt:
             message = f"{endpoint.name}: no response within {timeouts.first_byte:g} s"
             raise UpstreamTimeoutError(message, phase="first_byte") from None
         elapsed = self.runtime.clock.monotonic() - started
-        self.runtime.metrics.latency.labels(endpoint.name).observe(elapsed)
+        self.runtime.metrics.observe_latency(endpoint.name, elapsed)
         async with response:
             if not 200 <= response.status < 300:
                 return await self._answer_error(endpoint, wire, response)
@@ -262,6 +266,7 @@ class StreamRelay:
         self.translator = translator
         self.parser = SseParser()
         self.held: list[bytes] = []
+        self.unsent = b""  # the start of an event not yet whole: relayed once it is
         self.usage: dict[str, int] = {}
         self.finished = False
         self.error_event: SseEvent | None = None
@@ -269,10 +274,10 @@ class StreamRelay:
     def _translate(self, chunk: bytes) -> bytes:
         return self.translator.feed(chunk) if self.translator else chunk
 
-    def _observe(self, data: bytes) -> str:
+    def _observe(self, data: bytes, only: tuple[bytes, ...] = ()) -> str:
         """Parse relayed bytes; return the strongest gate verdict seen."""
         verdict = "hold"
-        for event in self.parser.feed(data):
+        for event in self.parser.feed(data, only):
             self.usage.update(usage_of(event))
             if event.event == "message_stop":
                 self.finished = True
@@ -286,38 +291,54 @@ class StreamRelay:
 
     async def hold(self, idle: float) -> Failure | None:
         """Read until commit; a failure if the stream errs or ends before that."""
-        while True:
-            chunk = await read_chunk(self.response, self.endpoint, idle)
-            data = self._translate(chunk) if chunk else self._finish()
-            if data:
-                self.held.append(data)
-                verdict = self._observe(data)
-                if verdict == "error" and self.error_event is not None:
-                    return failure_from_sse_error(self.error_event.data)
-                if verdict == "commit":
-                    return None
-            if not chunk:
-                raise UpstreamResetError(f"{self.endpoint}: stream ended before any content")
+        async with idle_bound(self.endpoint, idle) as watch:
+            while True:
+                chunk = await read_chunk(self.response, self.endpoint)
+                watch.touch()
+                data = self._translate(chunk) if chunk else self._finish()
+                if data:
+                    self.held.append(data)
+                    verdict = self._observe(data)
+                    if verdict == "error" and self.error_event is not None:
+                        return failure_from_sse_error(self.error_event.data)
+                    if verdict == "commit":
+                        return None
+                if not chunk:
+                    raise UpstreamResetError(f"{self.endpoint}: stream ended before any content")
 
     def _finish(self) -> bytes:
         return self.translator.finish() if self.translator else b""
 
-    async def commit(self, request: web.Request, out: web.StreamResponse, idle: float) -> None:
-        await out.prepare(request)
-        await out.write(b"".join(self.held))
-        self.held.clear()
-        try:
-            while chunk := await read_chunk(self.response, self.endpoint, idle):
+    def _whole(self, data: bytes) -> bytes:
+        """Observed bytes up to the last whole event; a cut-off event waits for its end, so
+        an error frame after a break never lands inside one."""
+        buffer = self.unsent + data if self.unsent else data
+        cut = len(buffer) - len(self.parser.pending)
+        self.unsent = buffer[cut:]
+        return buffer[:cut]
+
+    async def _relay(self, out: web.StreamResponse, idle: float) -> None:
+        async with idle_bound(self.endpoint, idle) as watch:
+            while chunk := await read_chunk(self.response, self.endpoint):
+                watch.touch()
                 data = self._translate(chunk)
                 if data:
-                    self._observe(data)
-                    await out.write(data)
+                    self._observe(data, AFTER_COMMIT)
+                    await out.write(self._whole(data))
+
+    async def commit(self, request: web.Request, out: web.StreamResponse, idle: float) -> None:
+        await out.prepare(request)
+        await out.write(self._whole(b"".join(self.held)))
+        self.held.clear()
+        try:
+            await self._relay(out, idle)
             tail = self._finish()
             if tail:
                 self._observe(tail)
-                await out.write(tail)
+                await out.write(self._whole(tail))
             if not self.finished:
                 raise UpstreamResetError(f"{self.endpoint}: stream ended without message_stop")
+            await out.write(self.unsent)
         except UpstreamError as exc:
             log.warning("committed stream from %s broke: %s", self.endpoint, exc)
             await out.write(error_frame("api_error", f"upstream {exc}; the response is incomplete"))

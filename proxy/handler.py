@@ -8,7 +8,6 @@ import aiohttp
 from aiohttp import web
 
 from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
-from proxy.core.body import parse_json_object
 from proxy.core.sse import error_body
 from proxy.runtime import Activity, Runtime
 from proxy.wire import Incoming, wire_for
@@ -30,15 +29,8 @@ def error_response(
 
 async def read_incoming(request: web.Request) -> Incoming:
     body = await request.read()
-    data = parse_json_object(body)
-    return Incoming(
-        method=request.method,
-        path=request.path,
-        query=request.query_string,
-        headers=list(request.headers.items()),
-        body=body,
-        data=data,
-    )
+    headers = list(request.headers.items())
+    return Incoming(request.method, request.path, request.query_string, headers, body)
 
 
 async def proxy_handler(request: web.Request) -> web.StreamResponse:
@@ -58,7 +50,7 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         return response
     finally:
         runtime.metrics.in_flight.dec()
-        runtime.metrics.requests.labels(endpoint_name or "none", str(status)).inc()
+        runtime.metrics.count_request(endpoint_name or "none", status)
         record_activity(
             runtime, incoming, trail=trail, endpoint=endpoint_name, status=status, started=started
         )
@@ -68,7 +60,7 @@ async def failover(
     runtime: Runtime, request: web.Request, incoming: Incoming, trail: Trail
 ) -> tuple[web.StreamResponse, str | None]:
     plan = runtime.plan(lambda e: wire_for(e).accepts(incoming.path))
-    if incoming.body and incoming.data is None:
+    if incoming.body and not incoming.is_json:
         plan = plan[:1]  # not JSON: no model to map, so no translation; forward to one endpoint
     session = request.app[SESSION]
     failures: list[tuple[FellThrough, str]] = []
@@ -77,7 +69,7 @@ async def failover(
         if isinstance(outcome, Answered):
             runtime.metrics.count_tokens(endpoint.name, outcome.usage)
             return outcome.response, endpoint.name
-        runtime.metrics.failovers.labels(endpoint.name, outcome.failure.reason).inc()
+        runtime.metrics.count_failover(endpoint.name, outcome.failure.reason)
         failures.append((outcome, endpoint.name))
     return all_failed(failures, trail)
 
@@ -110,26 +102,21 @@ def record_activity(
     started: float,
 ) -> None:
     latency_ms = (runtime.clock.monotonic() - started) * 1000
-    runtime.activity.append(
-        Activity(
-            time=runtime.clock.wall(),
-            method=incoming.method,
-            path=incoming.path,
-            model=incoming.model,
-            mapped_model=trail.mapped_model,
-            endpoint=endpoint,
-            status=status,
-            latency_ms=round(latency_ms, 1),
-            attempts=str(trail),
-        )
+    activity = Activity(
+        time=runtime.clock.wall(),
+        method=incoming.method,
+        path=incoming.path,
+        model=incoming.model,
+        mapped_model=trail.mapped_model,
+        endpoint=endpoint,
+        status=status,
+        latency_ms=round(latency_ms, 1),
+        attempts=str(trail),
     )
-    log.info(
-        "%s %s model=%s -> %s %d in %.0f ms [%s]",
-        incoming.method,
-        incoming.path,
-        incoming.model,
-        endpoint,
-        status,
-        latency_ms,
-        trail,
-    )
+    runtime.activity.append(activity)
+    # The activity view has every request; the log keeps what someone may need to look into.
+    plain = len(trail.steps) == 1 and 200 <= status < 300
+    level = logging.DEBUG if plain else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(level, "%s %s model=%s -> %s %d in %.0f ms [%s]", incoming.method, incoming.path,
+                activity.model, endpoint, status, latency_ms, activity.attempts)  # fmt: skip

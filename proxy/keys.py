@@ -87,14 +87,23 @@ def resolve_key(endpoint: Endpoint, store: KeyStore, env: Mapping[str, str]) -> 
         value = env.get(endpoint.key.env_var, "")
         if not value:
             raise KeyStoreError(f"environment variable {endpoint.key.env_var} is not set")
-        return Secret(value)
+        return usable_key(value, f"environment variable {endpoint.key.env_var}")
     value = store.get(endpoint.name) or ""
     if not value:
         raise KeyStoreError(
             f"no key stored for {endpoint.name}; set one in Settings or run "
             f"`ccf key set {endpoint.name}`"
         )
-    return Secret(value)
+    return usable_key(value, f"the key stored for {endpoint.name}")
+
+
+def usable_key(value: str, where: str) -> Secret:
+    """A key that can go into a header: no line breaks or control characters (never shown)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value.strip()):
+        raise KeyStoreError(
+            f"{where} contains a line break or control character; set the key again"
+        )
+    return Secret(value.strip())
 
 
 def resolve_keys(config: Config, store: KeyStore, env: Mapping[str, str]) -> ResolvedKeys:

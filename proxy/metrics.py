@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -32,10 +33,28 @@ class Metrics:
         self.tokens = Counter(
             "ccf_tokens", "Tokens reported in responses' usage", ["endpoint", "kind"], registry=r
         )
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """Hot path: each labelled child is looked up in prometheus-client once, then cached."""
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def count_request(self, endpoint: str, status: int) -> None:
+        self._child(self.requests, endpoint, str(status)).inc()
+
+    def count_failover(self, endpoint: str, reason: str) -> None:
+        self._child(self.failovers, endpoint, reason).inc()
+
+    def observe_latency(self, endpoint: str, seconds: float) -> None:
+        self._child(self.latency, endpoint).observe(seconds)
 
     def count_tokens(self, endpoint: str, usage: Mapping[str, int]) -> None:
         for kind, amount in usage.items():
-            self.tokens.labels(endpoint, kind).inc(amount)
+            self._child(self.tokens, endpoint, kind).inc(amount)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -55,6 +55,7 @@ class Runtime:
         self.metrics = Metrics()
         self.activity: deque[Activity] = deque(maxlen=ACTIVITY_SIZE)
         self.url = ""
+        self.problem = ""  # what is wrong with the config file, while the last good one runs
         self._listeners: list[Callable[[], None]] = []
         self._publish_up()
         self._share_secrets()
@@ -118,5 +119,12 @@ class Runtime:
         self._share_secrets()
         self._changed()
 
+    def set_problem(self, problem: str) -> None:
+        """Say what is wrong with the config file ("" when nothing is)."""
+        if problem != self.problem:
+            self.problem = problem
+            self._changed()
+
     def snapshot(self) -> Snapshot:
-        return snapshot(self.config, self.health, self.clock.monotonic(), self.url)
+        now = self.clock.monotonic()
+        return snapshot(self.config, self.health, now, self.url, problem=self.problem)

@@ -21,7 +21,8 @@ from proxy.core.errors import CcfError
 from proxy.core.status import Snapshot, stopped
 from proxy.keys import KeyStore, resolve_keys
 from proxy.runtime import Runtime, SecretSink
-from proxy.server import RunningServer, start_server
+from proxy.server import RunningServer, settle_heap, start_server
+from proxy.watch import ConfigWatcher
 
 log = logging.getLogger("ccf.service")
 Listener = Callable[[Snapshot], None]
@@ -143,10 +144,14 @@ class ProxyService:
         admin = make_admin(self.config_path, self.env, self.store, self.clock, self.secret_sink)
         self._admin = admin
         self._server = await start_server(runtime, admin=admin)
+        settle_heap()
         self._runtime = runtime
         log.info("Claude Code Fallback is listening on %s", self._server.url)
+        watcher = ConfigWatcher(self.config_path, self.env, self.store, runtime, admin=admin)
+        watcher.start()
         ready.set()
         await self._stop.wait()
+        await watcher.stop()
         await self._server.stop()
 
     def stop(self, grace: float = 5.0) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import aiohttp
 
@@ -38,13 +39,13 @@ def upstream_errors(endpoint: str, phase: str) -> Iterator[None]:
     except UpstreamError:
         raise
     except TimeoutError as exc:
-        raise UpstreamTimeoutError(f"{endpoint}: no {phase} in time", phase=phase) from exc
+        raise UpstreamTimeoutError(
+            f"{endpoint}: timed out waiting for {phase}", phase=phase
+        ) from exc
     except aiohttp.ClientConnectorDNSError as exc:
         raise UpstreamConnectError(f"{endpoint}: DNS lookup of {exc.host} failed") from exc
     except aiohttp.ClientConnectorError as exc:
         raise UpstreamConnectError(f"{endpoint}: cannot connect to {exc.host}:{exc.port}") from exc
-    except aiohttp.ServerTimeoutError as exc:
-        raise UpstreamTimeoutError(f"{endpoint}: timed out ({phase})", phase=phase) from exc
     except aiohttp.ClientResponseError as exc:
         raise UpstreamProtocolError(f"{endpoint}: bad HTTP response ({exc.message})") from exc
     except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
@@ -63,26 +64,65 @@ async def open_response(
     method, url, headers, body = request
     timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout)
     data = io.BytesIO(body) if len(body) > LARGE_BODY else body or None
-    with upstream_errors(endpoint, "connection"):
+    with upstream_errors(endpoint, "a connection"):
         return await session.request(
             method, url, headers=headers, data=data, timeout=timeout, allow_redirects=False
         )
 
 
-async def read_chunk(response: aiohttp.ClientResponse, endpoint: str, idle: float) -> bytes:
+class IdleWatch:
+    """Bounds the silence between chunks with one timer per idle period, not one per chunk.
+
+    `touch()` after each chunk is a clock read; the timer re-arms itself until the stream
+    has really been silent for `idle` seconds, then times out the enclosing task.
+    """
+
+    def __init__(self, idle: float) -> None:
+        self.idle = idle
+        self._loop = asyncio.get_running_loop()
+        self._scope = asyncio.timeout(None)
+        self._last = self._loop.time()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def touch(self) -> None:
+        self._last = self._loop.time()
+
+    def _check(self) -> None:
+        due = self._last + self.idle
+        if self._loop.time() >= due:
+            self._scope.reschedule(self._loop.time())
+        else:
+            self._timer = self._loop.call_at(due, self._check)
+
+    async def __aenter__(self) -> IdleWatch:
+        await self._scope.__aenter__()
+        self._timer = self._loop.call_at(self._last + self.idle, self._check)
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        await self._scope.__aexit__(*exc_info)
+
+
+@asynccontextmanager
+async def idle_bound(endpoint: str, idle: float) -> AsyncIterator[IdleWatch]:
+    """An `IdleWatch` whose expiry is an `UpstreamTimeoutError` naming the endpoint."""
+    with upstream_errors(endpoint, f"data (idle for {idle:g} s)"):
+        async with IdleWatch(idle) as watch:
+            yield watch
+
+
+async def read_chunk(response: aiohttp.ClientResponse, endpoint: str) -> bytes:
     """The next bytes of the body as they arrive; b"" at its end."""
-    with upstream_errors(endpoint, "data within the idle timeout"):
-        async with asyncio.timeout(idle):
-            return await response.content.readany()
-
-
-async def chunks(
-    response: aiohttp.ClientResponse, endpoint: str, idle: float
-) -> AsyncIterator[bytes]:
-    while chunk := await read_chunk(response, endpoint, idle):
-        yield chunk
+    with upstream_errors(endpoint, "data"):
+        return await response.content.readany()
 
 
 async def read_all(response: aiohttp.ClientResponse, endpoint: str, idle: float) -> bytes:
-    parts = [chunk async for chunk in chunks(response, endpoint, idle)]
+    parts: list[bytes] = []
+    async with idle_bound(endpoint, idle) as watch:
+        while chunk := await read_chunk(response, endpoint):
+            parts.append(chunk)
+            watch.touch()
     return b"".join(parts)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from proxy.core.body import dump, parse_json_object, with_model
+from proxy.core.body import (
+    dump,
+    looks_like_json_object,
+    parse_json_object,
+    sniff_model,
+    with_model,
+)
 from proxy.core.config import Endpoint
 from proxy.core.openai import StreamTranslator as OpenAIStreamTranslator
 from proxy.core.openai import (
@@ -15,21 +20,40 @@ from proxy.core.openai import (
 )
 
 
-@dataclass(frozen=True, slots=True)
 class Incoming:
-    """The client's request, read once."""
+    """The client's request, read once. The JSON body is parsed only when something needs it."""
 
-    method: str
-    path: str
-    query: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    data: dict[str, Any] | None
+    __slots__ = ("_data", "_parsed", "body", "headers", "method", "path", "query")
+
+    def __init__(
+        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self._data: dict[str, Any] | None = None
+        self._parsed = False
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        """The body as a JSON object (parsed on first use), or None when it is not one."""
+        if not self._parsed:
+            self._data = parse_json_object(self.body) if self.is_json else None
+            self._parsed = True
+        return self._data
+
+    @property
+    def is_json(self) -> bool:
+        return looks_like_json_object(self.body)
 
     @property
     def model(self) -> str | None:
-        model = self.data.get("model") if self.data else None
-        return model if isinstance(model, str) else None
+        if self._parsed:
+            model = self._data.get("model") if self._data else None
+            return model if isinstance(model, str) else None
+        return sniff_model(self.body)
 
     @property
     def changes_health(self) -> bool:
@@ -61,7 +85,7 @@ class AnthropicWire:
         return True
 
     def body(self, incoming: Incoming, data: dict[str, Any] | None) -> bytes:
-        return incoming.body if data is incoming.data else dump(data or {})
+        return incoming.body if data is None or data is incoming.data else dump(data)
 
     def success_body(self, body: bytes, model: str) -> bytes:
         return body
@@ -98,10 +122,13 @@ class OpenAIWire:
 def request_data(
     incoming: Incoming, endpoint: Endpoint
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """The JSON body for `endpoint` (the same object when unchanged) and its mapped model."""
-    if incoming.data is None:
+    """The JSON body for `endpoint` (None or the same object: unchanged) and its mapped model."""
+    if endpoint.format == "anthropic" and not endpoint.models:
+        return None, None  # the body passes as it came: no need to parse it
+    data = incoming.data
+    if data is None:
         return None, None
-    return with_model(incoming.data, endpoint.models)
+    return with_model(data, endpoint.models)
 
 
 WIRES: dict[str, Wire] = {"anthropic": AnthropicWire(), "openai": OpenAIWire()}

@@ -24,8 +24,8 @@ MAX_SECRET = 4096
 async def json_object(request: web.Request) -> dict[str, Any]:
     try:
         data = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "the body is not valid JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, "the body is not valid JSON (or nested too deeply)") from None
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
     return data

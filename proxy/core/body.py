@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from proxy.core.models import map_model
@@ -17,6 +18,23 @@ def parse_json_object(body: bytes) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+_MODEL_RE = re.compile(rb'"model"\s*:\s*"([^"\\]{1,200})"')
+
+
+def sniff_model(body: bytes) -> str | None:
+    """The request's model without parsing the whole body (for logs and the activity view).
+
+    The first unescaped `"model": "…"` in the text; exact whenever it is the top-level key,
+    which for Claude Code's requests it is.
+    """
+    match = _MODEL_RE.search(body)
+    return match.group(1).decode("utf-8", "replace") if match else None
+
+
+def looks_like_json_object(body: bytes) -> bool:
+    return body.lstrip()[:1] == b"{"
 
 
 def with_model(

@@ -52,7 +52,9 @@ class SseParser:
     def pending(self) -> bytes:
         return self._buffer
 
-    def feed(self, chunk: bytes) -> list[SseEvent]:
+    def feed(self, chunk: bytes, only: tuple[bytes, ...] = ()) -> list[SseEvent]:
+        """Whole events completed by `chunk`; with `only`, just those whose bytes contain one
+        of these markers (the rest are framed but not parsed, which is much cheaper)."""
         buffer = self._buffer + chunk if self._buffer else chunk
         events: list[SseEvent] = []
         start = 0
@@ -60,10 +62,13 @@ class SseParser:
             end = match.end()
             if end == len(buffer) and buffer.endswith(b"\r"):
                 break  # a lone CR may be the first half of CRLF: wait for the next chunk
-            event = parse_event(buffer[start:end])
+            raw = buffer[start:end]
+            start = end
+            if only and not any(marker in raw for marker in only):
+                continue
+            event = parse_event(raw)
             if event is not None:
                 events.append(event)
-            start = end
         self._buffer = buffer[start:]
         return events
 

@@ -128,7 +128,9 @@ def _verdict(order: list[EndpointStatus], paused: bool) -> tuple[Overall, str | 
     return "degraded", serving.name, f"via {serving.name} — {why}"
 
 
-def snapshot(config: Config, health: Mapping[str, Health], now: float, url: str) -> Snapshot:
+def snapshot(
+    config: Config, health: Mapping[str, Health], now: float, url: str, *, problem: str = ""
+) -> Snapshot:
     rows = endpoint_statuses(config, health, now)
     by_name = {row.name: row for row in rows}
     order = [by_name[e.name] for e in ordered_endpoints(config)]
@@ -141,6 +143,7 @@ def snapshot(config: Config, health: Mapping[str, Health], now: float, url: str)
         pinned=config.routing.pinned,
         paused=config.routing.paused,
         url=url,
+        problem=problem,
     )
 
 
