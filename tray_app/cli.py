@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import sys
 
@@ -75,6 +76,7 @@ def cmd_config(args: argparse.Namespace, env: dict[str, str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()
     args = build_parser().parse_args(argv)
     env = dict(os.environ)
     if args.command == "config":
@@ -84,5 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "settings":
         return open_settings_for_running_instance(args.config, env)
     if args.command is None:
-        args.serve_config, args.host, args.port = None, None, None
+        from tray_app.app import run_app
+
+        return run_app(args.config, env)
     return cmd_serve(args, env)

@@ -1,0 +1,277 @@
+"""Snapshot → icon colour, tooltip and menu: every state, pin, pause, cooldown timers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from proxy.core.status import Snapshot
+from tests.tray_app.tray_fakes import (
+    DEGRADED,
+    DOWN,
+    ERROR,
+    OK,
+    PAUSED,
+    PORT_IN_USE,
+    STOPPED,
+    auth_error,
+    cooling,
+    snap,
+)
+from tray_app import menu_model as m
+from tray_app.envvars import SHELLS
+
+
+def build(s: Snapshot, autostart: bool = False, available: bool = True) -> tuple[m.Entry, ...]:
+    return m.build_menu(s, autostart_enabled=autostart, autostart_available=available)
+
+
+def item(entries: tuple[m.Entry, ...], text: str) -> m.Item:
+    found = [e for e in entries if isinstance(e, m.Item) and e.text.startswith(text)]
+    assert len(found) == 1, f"{text!r} in {[getattr(e, 'text', '-') for e in entries]}"
+    return found[0]
+
+
+def texts(entries: tuple[m.Entry, ...]) -> list[str]:
+    return [e.text if isinstance(e, m.Item) else "---" for e in entries]
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "colour"),
+    [
+        (OK, "green"),
+        (DEGRADED, "amber"),
+        (snap(pinned="openrouter"), "amber"),
+        (snap({"anthropic": auth_error()}), "amber"),
+        (DOWN, "red"),
+        (ERROR, "red"),
+        (PAUSED, "grey"),
+        (snap({"anthropic": cooling(60)}, paused=True), "grey"),
+        (STOPPED, "grey"),
+    ],
+)
+def test_icon_colour_per_state(snapshot: Snapshot, colour: str) -> None:
+    assert m.icon_colour(snapshot) == colour
+
+
+def test_colour_follows_cooldown_expiry() -> None:
+    health = {"anthropic": cooling(30)}
+    assert m.icon_colour(snap(health, now=1000.0)) == "amber"
+    assert m.icon_colour(snap(health, now=1030.0)) == "green"
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "expected"),
+    [
+        (OK, "Claude Code Fallback — Serving via anthropic"),
+        (
+            DEGRADED,
+            "Claude Code Fallback — Serving via openrouter — anthropic rate-limited, "
+            "retry in 3 min",
+        ),
+        (snap(pinned="bedrock"), "Claude Code Fallback — Serving via bedrock (pinned)"),
+        (PAUSED, "Claude Code Fallback — Failover paused; anthropic only"),
+        (STOPPED, "Claude Code Fallback — Proxy stopped"),
+    ],
+)
+def test_tooltip_says_who_serves_and_why(snapshot: Snapshot, expected: str) -> None:
+    assert m.tooltip(snapshot) == expected
+
+
+def test_tooltip_fits_windows_limit_and_names_the_problem() -> None:
+    tip = m.tooltip(ERROR)
+    assert tip.startswith("Claude Code Fallback — Proxy not running: Port 8765")
+    assert len(tip) <= m.TOOLTIP_MAX
+    assert tip.endswith("…")
+    assert len(m.tooltip(DOWN)) <= m.TOOLTIP_MAX
+
+
+def test_down_tooltip_names_every_endpoint_wait() -> None:
+    s = snap(
+        {"anthropic": cooling(30), "openrouter": cooling(90)}, names=("anthropic", "openrouter")
+    )
+    assert m.tooltip(s) == (
+        "Claude Code Fallback — No endpoint can serve: anthropic failing, retry in 30 s; "
+        "openrouter failing, retry in 2 min"
+    )
+
+
+def test_menu_layout_when_running() -> None:
+    assert texts(build(OK)) == [
+        "Serving via anthropic",
+        "---",
+        "Endpoint",
+        "Pause failover",
+        "Copy environment variables",
+        "---",
+        "Settings…",
+        "Open logs",
+        "Start at login",
+        "---",
+        "Quit",
+    ]
+    status = build(OK)[0]
+    assert isinstance(status, m.Item)
+    assert status.command is None
+    assert not status.enabled
+
+
+def test_menu_commands() -> None:
+    menu = build(OK, autostart=False)
+    assert item(menu, "Settings…").command == m.OpenSettings()
+    assert item(menu, "Settings…").default
+    assert item(menu, "Open logs").command == m.OpenLogs()
+    assert item(menu, "Start at login").command == m.SetAutostart(True)
+    assert item(menu, "Start at login").checked is False
+    assert item(menu, "Quit").command == m.Quit()
+    assert item(menu, "Pause failover").command == m.SetPaused(True)
+    assert item(menu, "Pause failover").checked is False
+
+
+def test_start_at_login_checked_turns_off() -> None:
+    entry = item(build(OK, autostart=True), "Start at login")
+    assert entry.checked is True
+    assert entry.command == m.SetAutostart(False)
+
+
+def test_start_at_login_unavailable_is_insensitive() -> None:
+    assert not item(build(OK, available=False), "Start at login").enabled
+
+
+def test_pause_item_checked_when_paused_and_unpauses() -> None:
+    entry = item(build(PAUSED), "Pause failover")
+    assert entry.checked is True
+    assert entry.command == m.SetPaused(False)
+    assert build(PAUSED)[0].text == "Failover paused; anthropic only"  # type: ignore[union-attr]
+
+
+def test_endpoint_submenu_automatic() -> None:
+    sub = item(build(OK), "Endpoint").submenu
+    assert texts(sub) == [
+        "Automatic",
+        "---",
+        "anthropic (serving) — ready",
+        "openrouter — ready",
+        "bedrock — ready",
+    ]
+    automatic = item(sub, "Automatic")
+    assert (automatic.command, automatic.checked, automatic.radio) == (m.Pin(None), True, True)
+    for name in ("anthropic", "openrouter", "bedrock"):
+        row = item(sub, name)
+        assert (row.command, row.checked, row.radio) == (m.Pin(name), False, True)
+
+
+def test_endpoint_submenu_pinned() -> None:
+    sub = item(build(snap(pinned="openrouter")), "Endpoint").submenu
+    assert item(sub, "Automatic").checked is False
+    assert item(sub, "openrouter").checked is True
+    assert item(sub, "openrouter").text == "openrouter (serving) — ready"
+    assert item(sub, "anthropic").checked is False
+
+
+def test_endpoint_rows_show_cooling_timers_and_errors() -> None:
+    s = snap(
+        {
+            "anthropic": cooling(180, 429),
+            "openrouter": cooling(45),
+            "bedrock": auth_error(),
+        },
+        names=("anthropic", "openrouter", "bedrock", "local"),
+        disabled=("local",),
+    )
+    sub = item(build(s), "Endpoint").submenu
+    assert texts(sub)[2:] == [
+        "anthropic — rate-limited, retry in 3 min",
+        "openrouter — failing, retry in 45 s",
+        "bedrock — key rejected",
+        "local — disabled",
+    ]
+    assert not item(sub, "local").enabled
+    assert item(sub, "bedrock").enabled
+
+
+def test_cooling_timer_counts_down_between_snapshots() -> None:
+    health = {"anthropic": cooling(90)}
+    first = item(build(snap(health, now=1000.0)), "Endpoint").submenu
+    later = item(build(snap(health, now=1060.0)), "Endpoint").submenu
+    assert item(first, "anthropic").text == "anthropic — failing, retry in 2 min"
+    assert item(later, "anthropic").text == "anthropic — failing, retry in 30 s"
+
+
+def test_copy_environment_submenu() -> None:
+    sub = item(build(OK), "Copy environment variables").submenu
+    assert texts(sub) == [
+        "bash / zsh",
+        "fish",
+        "PowerShell",
+        "cmd",
+        "Claude Code settings.json",
+    ]
+    assert [e.command for e in sub if isinstance(e, m.Item)] == [
+        m.CopyEnv(shell) for shell, _ in SHELLS
+    ]
+
+
+def test_menu_when_proxy_failed_says_what_to_do_and_offers_restart() -> None:
+    menu = build(ERROR)
+    assert texts(menu)[:4] == [
+        "Proxy not running",
+        "Port 8765 on 127.0.0.1 is in use by another program.",
+        "Choose another port in Settings → General.",
+        "Restart proxy",
+    ]
+    assert item(menu, "Restart proxy").command == m.RestartProxy()
+    assert not item(menu, "Port 8765").enabled
+    assert not item(menu, "Endpoint").enabled  # nothing to pin while it is down
+    assert not item(menu, "Pause failover").enabled
+    assert item(menu, "Copy environment variables").enabled
+    assert PORT_IN_USE.startswith("Port 8765")
+
+
+def test_menu_when_stopped_offers_restart() -> None:
+    assert texts(build(STOPPED))[:2] == ["Proxy stopped", "Restart proxy"]
+
+
+def test_no_restart_item_while_running() -> None:
+    for s in (OK, DEGRADED, DOWN, PAUSED):
+        assert "Restart proxy" not in texts(build(s))
+
+
+def test_down_status_line_names_the_soonest_retry() -> None:
+    s = snap(
+        {"anthropic": cooling(300), "openrouter": cooling(90)}, names=("anthropic", "openrouter")
+    )
+    assert texts(build(s))[0] == "No endpoint can serve (next retry in 2 min)"
+    assert texts(build(DOWN))[0] == "No endpoint can serve (next retry in 30 s)"
+
+
+def test_long_status_line_is_shortened() -> None:
+    s = snap(paused=True, names=("a" * 120,))
+    status = build(s)[0]
+    assert isinstance(status, m.Item)
+    assert len(status.text) == m.STATUS_MAX
+    assert status.text.endswith("…")
+
+
+def test_views_compare_equal_when_nothing_changed() -> None:
+    a = m.view(snap({"anthropic": cooling(600)}, now=1000.0), autostart_enabled=False)
+    b = m.view(snap({"anthropic": cooling(600)}, now=1001.0), autostart_enabled=False)
+    c = m.view(snap({"anthropic": cooling(600)}, now=1400.0), autostart_enabled=False)
+    assert a == b  # "retry in 10 min" both times: no native menu rebuild
+    assert a != c
+    assert a.colour == "amber"
+
+
+def test_problem_while_running_is_shown_without_restart() -> None:
+    """A broken config file while the proxy runs on its last good config."""
+    problem = "config.yaml line 4: endpoints[1].auth: 'token' is not allowed. Fix the file."
+    s = replace(OK, problem=problem)
+    assert texts(build(s))[:4] == [
+        "Serving via anthropic",
+        "config.yaml line 4: endpoints[1].auth: 'token' is not allowed.",
+        "Fix the file.",
+        "---",
+    ]
+    assert m.icon_colour(s) == "green"
+    assert m.tooltip(s).startswith("Claude Code Fallback — Serving via anthropic: config.yaml")
