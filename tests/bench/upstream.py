@@ -1,0 +1,92 @@
+"""Fake Anthropic upstream for the benchmark: ``python -m tests.bench.upstream [--events N]``.
+
+``POST /v1/messages`` answers a ~1 KB Message JSON, or, when the body has ``"stream": true``,
+an Anthropic SSE stream: ``message_start``, ``content_block_start``, N text deltas written
+one by one ``--interval-ms`` apart (each carries ``bench_sent_ns``, the ``time.time_ns()`` at
+send, so a client on the same machine can measure per-event latency), then
+``content_block_stop``, ``message_delta``, ``message_stop``.
+
+Binds 127.0.0.1 on a free port, prints ``PORT <n>`` on stdout and serves until SIGTERM/SIGINT
+or ``--max-seconds`` (a safety bound if the parent dies without cleaning up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+
+from aiohttp import web
+
+from tests.bench import payload
+
+N_EVENTS = web.AppKey("n_events", int)
+INTERVAL = web.AppKey("interval", float)
+
+_MESSAGE = payload.message_json()
+_HEAD = payload.stream_head()
+_JSON_HEADERS = {"Content-Type": "application/json", "request-id": "req_011CBenchFakeUpstream"}
+_SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "request-id": "req_011CBenchFakeUpstream",
+}
+
+
+def _wants_stream(body: bytes) -> bool:
+    # Byte search instead of json.loads keeps the fake cheap; covers compact and spaced JSON.
+    return b'"stream":true' in body or b'"stream": true' in body
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    body = await request.read()
+    if not _wants_stream(body):
+        return web.Response(body=_MESSAGE, headers=_JSON_HEADERS)
+    n_events, interval = request.app[N_EVENTS], request.app[INTERVAL]
+    resp = web.StreamResponse(headers=_SSE_HEADERS)
+    await resp.prepare(request)
+    await resp.write(_HEAD)
+    for i in range(n_events):
+        await asyncio.sleep(interval)
+        await resp.write(payload.delta_frame(i, time.time_ns()))
+    await resp.write(payload.stream_tail(n_events))
+    await resp.write_eof()
+    return resp
+
+
+async def serve(n_events: int, interval_ms: float, max_seconds: float) -> None:
+    app = web.Application()
+    app[N_EVENTS] = n_events
+    app[INTERVAL] = interval_ms / 1000
+    app.router.add_post("/v1/messages", messages)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    port = runner.addresses[0][1]
+    print(f"PORT {port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await asyncio.wait_for(stop.wait(), max_seconds)
+    except TimeoutError:
+        print(f"upstream: --max-seconds {max_seconds} reached, exiting", file=sys.stderr)
+    finally:
+        await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100, help="text deltas per stream")
+    parser.add_argument("--interval-ms", type=float, default=5.0, help="pause before each delta")
+    parser.add_argument("--max-seconds", type=float, default=900.0, help="exit after this long")
+    args = parser.parse_args()
+    asyncio.run(serve(args.events, args.interval_ms, args.max_seconds))
+
+
+if __name__ == "__main__":
+    main()
