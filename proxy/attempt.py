@@ -34,7 +34,7 @@ from proxy.core.sse import (
     usage_of,
 )
 from proxy.runtime import Runtime
-from proxy.upstream import idle_bound, open_response, read_all, read_chunk
+from proxy.upstream import Deadline, idle_bound, open_response, read_all, read_chunk
 from proxy.wire import Incoming, StreamTranslator, Wire, request_data, wire_for
 
 log = logging.getLogger("ccf.proxy")
@@ -181,7 +181,7 @@ class Attempt:
     ) -> Outcome:
         timeouts = self.config.timeouts
         try:
-            async with asyncio.timeout(timeouts.first_byte):
+            async with Deadline(timeouts.first_byte):
                 response = await open_response(
                     self.session, endpoint.name, shaped, timeouts.connect
                 )

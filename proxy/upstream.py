@@ -6,7 +6,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 
@@ -70,39 +70,55 @@ async def open_response(
         )
 
 
-class IdleWatch:
+class Deadline:
+    """Times out the current task after `seconds`: `asyncio.timeout` without its per-use
+    loop and task lookups (each a `getpid()` system call on Python 3.11), for the hot path."""
+
+    def __init__(self, seconds: float, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.seconds = seconds
+        self._loop = loop or asyncio.get_running_loop()
+        self._expired = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def __aenter__(self) -> Self:
+        task = asyncio.current_task(self._loop)
+        assert task is not None
+        self._task, self._cancelling = task, task.cancelling()
+        self._timer = self._loop.call_at(self._loop.time() + self.seconds, self._check)
+        return self
+
+    def _check(self) -> None:
+        self._expired = True
+        self._task.cancel()
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: Any, tb: Any) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        ours = self._expired and self._task.uncancel() <= self._cancelling
+        if ours and kind is asyncio.CancelledError:
+            raise TimeoutError from exc
+
+
+class IdleWatch(Deadline):
     """Bounds the silence between chunks with one timer per idle period, not one per chunk.
 
     `touch()` after each chunk is a clock read; the timer re-arms itself until the stream
-    has really been silent for `idle` seconds, then times out the enclosing task.
+    has really been silent for `seconds`, then times out the enclosing task.
     """
 
-    def __init__(self, idle: float) -> None:
-        self.idle = idle
-        self._loop = asyncio.get_running_loop()
-        self._scope = asyncio.timeout(None)
+    def __init__(self, seconds: float, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        super().__init__(seconds, loop)
         self._last = self._loop.time()
-        self._timer: asyncio.TimerHandle | None = None
 
     def touch(self) -> None:
         self._last = self._loop.time()
 
     def _check(self) -> None:
-        due = self._last + self.idle
+        due = self._last + self.seconds
         if self._loop.time() >= due:
-            self._scope.reschedule(self._loop.time())
+            super()._check()
         else:
             self._timer = self._loop.call_at(due, self._check)
-
-    async def __aenter__(self) -> IdleWatch:
-        await self._scope.__aenter__()
-        self._timer = self._loop.call_at(self._last + self.idle, self._check)
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        await self._scope.__aexit__(*exc_info)
 
 
 @asynccontextmanager
@@ -120,7 +136,12 @@ async def read_chunk(response: aiohttp.ClientResponse, endpoint: str) -> bytes:
 
 
 async def read_all(response: aiohttp.ClientResponse, endpoint: str, idle: float) -> bytes:
-    parts: list[bytes] = []
+    """The whole body; one that came with the headers is taken without arming a timer."""
+    with upstream_errors(endpoint, "data"):
+        arrived = response.content.read_nowait()
+    if response.content.at_eof():
+        return arrived
+    parts = [arrived]
     async with idle_bound(endpoint, idle) as watch:
         while chunk := await read_chunk(response, endpoint):
             parts.append(chunk)
