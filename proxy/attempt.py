@@ -10,8 +10,9 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
-from proxy.core.body import parse_json_object, strip_thinking
+from proxy.core.body import sniff_usage, strip_thinking
 from proxy.core.classify import (
     STATUS_ERROR_TYPE,
     error_type_and_message,
@@ -90,10 +91,8 @@ def ccf_headers(endpoint: str, trail: Trail) -> list[tuple[str, str]]:
 
 
 def buffered_response(answer: Buffered, endpoint: str, trail: Trail) -> web.Response:
-    response = web.Response(status=answer.status, body=answer.body)
-    for name, value in [*answer.headers, *ccf_headers(endpoint, trail)]:
-        response.headers.add(name, value)
-    return response
+    headers = CIMultiDict([*answer.headers, *ccf_headers(endpoint, trail)])
+    return web.Response(status=answer.status, body=answer.body, headers=headers)
 
 
 def answered(
@@ -104,8 +103,7 @@ def answered(
 
 
 def usage_in(body: bytes) -> dict[str, int]:
-    data = parse_json_object(body)
-    return usage_counts(data.get("usage")) if data else {}
+    return usage_counts(sniff_usage(body))
 
 
 class Attempt:

@@ -33,6 +33,22 @@ def sniff_model(body: bytes) -> str | None:
     return match.group(1).decode("utf-8", "replace") if match else None
 
 
+_USAGE_RE = re.compile(rb'"usage"\s*:\s*(\{(?:[^{}]|\{[^{}]*\})*\})')
+
+
+def sniff_usage(body: bytes) -> dict[str, Any]:
+    """A response's `usage` object without parsing the whole body (the last one wins, as the
+    top-level `usage` comes after the content in Anthropic's and OpenAI's answers)."""
+    matches = _USAGE_RE.findall(body)
+    if not matches:
+        return {}
+    try:
+        usage = json.loads(matches[-1])
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return usage if isinstance(usage, dict) else {}
+
+
 def looks_like_json_object(body: bytes) -> bool:
     return body.lstrip()[:1] == b"{"
 

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proxy.core.body import dump, parse_json_object, strip_thinking, with_model
+from proxy.core.body import (
+    dump,
+    parse_json_object,
+    sniff_model,
+    sniff_usage,
+    strip_thinking,
+    with_model,
+)
 
 RULES = (("claude-haiku-*", "anthropic/claude-haiku-4.5"), ("*", "anthropic/claude-sonnet-4.5"))
 
@@ -130,3 +137,38 @@ def test_strip_thinking_is_idempotent_and_leaves_no_thinking(messages: list[Any]
                 isinstance(b, dict) and b.get("type") in ("thinking", "redacted_thinking")
                 for b in content
             )
+
+
+def test_sniff_model_finds_the_top_level_model_without_parsing() -> None:
+    body = json.dumps(
+        {"model": "claude-opus-4-1", "messages": [{"role": "user", "content": 'say "model": "x"'}]}
+    )
+    assert sniff_model(body.encode()) == "claude-opus-4-1"
+    assert sniff_model(b"not json") is None
+
+
+def test_sniff_usage_takes_the_top_level_usage_after_the_content() -> None:
+    answer = {
+        "content": [{"type": "tool_use", "input": {"usage": {"input_tokens": 999}}}],
+        "usage": {
+            "input_tokens": 5,
+            "cache_creation": {"ephemeral_5m_input_tokens": 2},
+            "output_tokens": 3,
+        },
+    }
+    assert sniff_usage(json.dumps(answer).encode()) == answer["usage"]
+    assert sniff_usage(b'{"usage": {"input_tokens": ') == {}
+    assert sniff_usage(b"<html>") == {}
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["input_tokens", "output_tokens", "cache_read_input_tokens"]),
+        st.integers(0, 10**9),
+    )
+)
+def test_sniff_usage_round_trips_any_flat_usage(usage: dict[str, int]) -> None:
+    body = json.dumps(
+        {"id": "msg", "content": [{"type": "text", "text": "hi"}], "usage": usage}
+    ).encode()
+    assert sniff_usage(body) == usage
