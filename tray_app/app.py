@@ -14,6 +14,8 @@ from proxy.config_file import config_path, save_config
 from proxy.core.config import Config
 from proxy.keys import SystemKeyring
 from proxy.service import ProxyService
+from tray_app import autostart
+from tray_app.autostart import Autostart
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_at, open_settings_for_service
 from tray_app.single_instance import InstanceInfo, InstanceLock, hand_over
@@ -52,7 +54,8 @@ def run_app(explicit_config: str | None, env: Mapping[str, str]) -> int:
         )
         if can_show_tray(wait=tray_host_wait(env)):
             try:
-                return run_in_tray(service, lock, open_at_start=is_first)
+                login = autostart.for_platform(login_command(explicit_config))
+                return run_in_tray(service, lock, login, open_at_start=is_first)
             except TrayUnavailable as exc:
                 log.warning("no tray (%s); running headless", exc)
         return run_headless(service, lock)
@@ -60,13 +63,24 @@ def run_app(explicit_config: str | None, env: Mapping[str, str]) -> int:
         lock.release()
 
 
-def run_in_tray(service: ProxyService, lock: InstanceLock, open_at_start: bool) -> int:
+def login_command(explicit_config: str | None) -> list[str]:
+    """What "Start at login" runs: this app, with the config file it was started with."""
+    extra = (
+        ["--config", str(Path(explicit_config).expanduser().resolve())] if explicit_config else []
+    )
+    return [*autostart.launch_command(), *extra]
+
+
+def run_in_tray(
+    service: ProxyService, lock: InstanceLock, login: Autostart | None, open_at_start: bool
+) -> int:
     def open_settings() -> object:
         return open_settings_for_service(service)
 
     return run_tray(
         service,
         open_settings=open_settings,
+        autostart=login,
         instance=lock,
         on_started=open_settings if open_at_start else None,
     )

@@ -19,6 +19,7 @@ from proxy.core.status import Snapshot
 from tray_app import desktop, icons
 from tray_app.actions import Actions
 from tray_app.autostart import Autostart
+from tray_app.autostart import for_platform as autostart_for_platform
 from tray_app.contract import ProxyServiceLike
 from tray_app.menu_model import (
     APP_NAME,
@@ -222,12 +223,17 @@ def run_tray(
     is published (pid, URL, settings URL) and later launches' requests to open the
     settings are served; then `on_started` is called. Raises `TrayUnavailable` before
     starting anything if no tray can be shown, so the caller can run headless instead.
+
+    `open_settings` defaults to opening `service.settings_url` in the browser; `autostart`
+    defaults to this platform's start-at-login back-end (`autostart.for_platform`).
     """
     backend = choose_backend()
     if backend is None:
         raise TrayUnavailable("no display or no system tray to show an icon in")
     pystray = import_pystray(backend)
     opener = open_settings or (lambda: desktop.open_url(service.settings_url))
+    if autostart is None:
+        autostart = autostart_for_platform(icon=str(icons.app_icon_path()))
     app = TrayApp(
         service,
         pystray,

@@ -13,6 +13,7 @@ from PIL import Image
 
 from assets import render_icons as r
 from tray_app import icons
+from tray_app.menu_model import IconColour
 
 ASSETS = Path(r.__file__).resolve().parent
 
@@ -118,12 +119,12 @@ def test_svg_matches_the_png_geometry() -> None:
 
 
 @pytest.mark.parametrize("colour", list(r.STATES))
-def test_tray_app_loads_every_state(colour: str) -> None:
-    image = icons.tray_image(colour, 22, "linux")  # type: ignore[arg-type]
+def test_tray_app_loads_every_state(colour: IconColour) -> None:
+    image = icons.tray_image(colour, 22, "linux")
     assert image.size == (22, 22)
-    mac = icons.tray_image(colour, 22, "darwin", True)  # type: ignore[arg-type]
+    mac = icons.tray_image(colour, 22, "darwin", True)
     assert mac.size == (22, 22)
-    assert icons.tray_image(colour, 40, "win32").size == (44, 44)  # type: ignore[arg-type]
+    assert icons.tray_image(colour, 40, "win32").size == (44, 44)
 
 
 def test_asset_helper_knows_pyinstaller(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def _session(request: pytest.FixtureRequest, tmp_path: Path, with_tray: bool) ->
     if missing:
         pytest.skip(f"GUI test needs {', '.join(missing)} (see TESTING.md)")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    shutil.rmtree(ARTIFACTS / name, ignore_errors=True)  # no stale screenshots of an earlier run
     session = Desktop(home=tmp_path / "home", artifacts=ARTIFACTS / name, with_tray=with_tray)
     try:
         session.start(os.environ)

@@ -140,7 +140,7 @@ class Desktop:
             **kwargs,
         )
         self._procs.append(proc)
-        return proc  # type: ignore[no-any-return]
+        return proc
 
     def _start_xvfb(self) -> None:
         read_fd, write_fd = os.pipe()
@@ -223,23 +223,37 @@ class Desktop:
         ).stdout
         return "boolean true" in out
 
-    def start_trayer(self) -> None:
-        self._spawn(
-            [
-                "trayer",
-                "--edge",
-                "top",
-                "--align",
-                "right",
-                "--widthtype",
-                "request",
-                "--height",
-                "48",
-                "--SetDockType",
-                "false",
-            ]
-        )
-        wait_for(lambda: self.window_geometry("panel"), 10, "the trayer panel")
+    def start_trayer(self, attempts: int = 2) -> None:
+        """Start trayer and wait for its panel; once in a while it dies at start-up, so
+        a dead one is started again (its stderr is in the error if it never comes up)."""
+        log = self.home / "trayer.log"
+        for _ in range(attempts):
+            with log.open("a") as out:
+                proc = self._spawn(
+                    [
+                        "trayer",
+                        "--edge",
+                        "top",
+                        "--align",
+                        "right",
+                        "--widthtype",
+                        "request",
+                        "--height",
+                        "48",
+                        "--SetDockType",
+                        "false",
+                    ],
+                    stdout=out,
+                    stderr=out,
+                )
+
+            def up_or_dead(p: subprocess.Popen[bytes] = proc) -> bool:
+                return bool(self.window_geometry("panel")) or p.poll() is not None
+
+            wait_for(up_or_dead, 20, f"the trayer panel (log: {log.read_text()[-500:]!r})")
+            if proc.poll() is None:
+                return
+        raise DesktopError(f"trayer keeps exiting: {log.read_text()[-1000:]}")
 
     def _start_dunst(self) -> None:
         """Our own notification daemon on this display (a bus-activated one might have

@@ -197,6 +197,16 @@ def test_ccf_tray_end_to_end(desktop: Desktop, app: App) -> None:
     expected = f"export ANTHROPIC_BASE_URL=http://127.0.0.1:{app.port}\n"
     wait_for(lambda: desktop.clipboard() == expected, 5, "the snippet on the clipboard")
 
+    # Start at login writes the autostart entry that launches this ccf; again removes it.
+    entry = desktop.home / "config" / "autostart" / "claude-code-fallback.desktop"
+    screen.open_menu()
+    screen.keys(*["Down"] * 6, "Return")  # Endpoint, Pause, Copy, Settings…, Open logs, Start…
+    wait_for(entry.is_file, 5, "the autostart entry")
+    assert "Exec=" in entry.read_text()
+    screen.open_menu(shot="05b-menu-start-at-login-on")
+    screen.keys(*["Down"] * 6, "Return")
+    wait_for(lambda: not entry.exists(), 5, "the autostart entry to be removed")
+
     # The primary answers 529: the request fails over, the icon turns amber within 1 s.
     set_status(app.primary, 529)
     assert app.request() == (200, "fallback")
