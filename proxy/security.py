@@ -52,12 +52,17 @@ def check(request: web.Request, config: Config) -> web.Response | None:
     elif not host_allowed(request.headers.get("Host", ""), local_port(request)):
         message = "Host must be localhost or 127.0.0.1 with the proxy's port."
         return refuse(403, "permission_error", message)
-    if is_proxied(request.path) and (
-        "Origin" in request.headers
-        or request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site"
-    ):
+    if is_proxied(request.path) and from_a_web_page(request):
         return refuse(403, "permission_error", "Requests from web pages are refused.")
     return None
+
+
+def from_a_web_page(request: web.Request) -> bool:
+    """Browsers mark what pages send (an Origin, or Sec-Fetch-Site other than "none", which
+    a typed address gets); Claude Code's clients send neither. Same-site counts too: a page
+    on another port of 127.0.0.1 is same-site with the proxy."""
+    site = request.headers.get("Sec-Fetch-Site", "none").lower()
+    return "Origin" in request.headers or site != "none"
 
 
 def guard(config_of: ConfigGetter) -> Middleware:

@@ -57,7 +57,7 @@ class Incoming:
 
     @property
     def changes_health(self) -> bool:
-        return self.path == "/v1/messages"
+        return self.method == "POST" and self.path == "/v1/messages"
 
 
 class StreamTranslator(Protocol):

@@ -45,7 +45,13 @@ async def test_loopback_hosts_are_allowed(setup, host: str) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}],
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},  # a page on another port of 127.0.0.1
+        {"Sec-Fetch-Site": "same-origin"},
+    ],
 )
 async def test_browser_requests_are_refused(setup, headers: dict[str, str]) -> None:
     a, proxy = setup
@@ -53,6 +59,12 @@ async def test_browser_requests_are_refused(setup, headers: dict[str, str]) -> N
         assert response.status == 403
         assert "access-control-allow-origin" not in response.headers
     assert a.received == []
+
+
+async def test_a_typed_address_is_not_a_web_page(setup) -> None:
+    _, proxy = setup
+    async with await proxy.post(json=REQUEST, headers={"Sec-Fetch-Site": "none"}) as response:
+        assert response.status == 200
 
 
 async def test_no_cors_headers_anywhere(setup) -> None:
