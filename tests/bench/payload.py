@@ -185,3 +185,88 @@ def stream_tail(n_events: int) -> bytes:
         )
         + sse("message_stop", {"type": "message_stop"})
     )
+
+
+# --- Text-stamped streams, for tests.bench.translation -------------------------------------
+# There the send time travels inside the delta's text (``t=<ns>;``), which survives the
+# OpenAI -> Anthropic translation; the native fake does the same so both are read alike.
+
+OPENAI_MODEL = "gpt-4.1-2025-04-14"
+_CHUNK_HEAD = (
+    b'data: {"id":"chatcmpl-BenchFakeUpstream0000000000","object":"chat.completion.chunk",'
+    b'"created":1763700000,"model":"' + OPENAI_MODEL.encode() + b'","service_tier":"default",'
+    b'"system_fingerprint":"fp_bench0000","choices":['
+)
+
+
+def stamped_text(i: int, sent_ns: int) -> str:
+    """Delta ``i``'s text: the send time, then the words (``t=<ns>; word<i> of the answer``)."""
+    return f"t={sent_ns}; word{i} of the answer"
+
+
+def text_delta_frame(i: int, sent_ns: int) -> bytes:
+    """An Anthropic text delta whose text carries the send time (no ``bench_sent_ns`` field)."""
+    return (
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+        b'"delta":{"type":"text_delta","text":"%s"}}\n\n' % stamped_text(i, sent_ns).encode()
+    )
+
+
+def openai_chunk(i: int, sent_ns: int) -> bytes:
+    """One ``chat.completion.chunk`` as OpenAI streams it with ``include_usage`` (so
+    ``"usage":null`` on every chunk), its ``delta.content`` the stamped text of delta ``i``."""
+    return (
+        _CHUNK_HEAD + b'{"index":0,"delta":{"content":"%s"},"logprobs":null,"finish_reason":null}],'
+        b'"usage":null}\n\n' % stamped_text(i, sent_ns).encode()
+    )
+
+
+def openai_stream_head() -> bytes:
+    """The first chunk: the role, empty content (no text yet)."""
+    return (
+        _CHUNK_HEAD + b'{"index":0,"delta":{"role":"assistant","content":"","refusal":null},'
+        b'"logprobs":null,"finish_reason":null}],"usage":null}\n\n'
+    )
+
+
+def openai_stream_tail(n_events: int) -> bytes:
+    """The ``finish_reason`` chunk, the usage chunk (no choices) and ``[DONE]``."""
+    usage = (
+        b'"usage":{"prompt_tokens":9219,"completion_tokens":%d,"total_tokens":%d,'
+        b'"prompt_tokens_details":{"cached_tokens":4096,"audio_tokens":0},'
+        b'"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,'
+        b'"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}'
+        % (n_events * 4, 9219 + n_events * 4)
+    )
+    return (
+        _CHUNK_HEAD + b'{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],'
+        b'"usage":null}\n\n' + _CHUNK_HEAD + b"]," + usage + b"}\n\ndata: [DONE]\n\n"
+    )
+
+
+def openai_completion_json() -> bytes:
+    """A non-streaming ``chat.completion`` with the same text as ``message_json``."""
+    text = _text(random.Random(7), 130)
+    return json.dumps(
+        {
+            "id": "chatcmpl-BenchFakeUpstream0000000000",
+            "object": "chat.completion",
+            "created": 1763700000,
+            "model": OPENAI_MODEL,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": 9219,
+                "completion_tokens": 212,
+                "total_tokens": 9431,
+                "prompt_tokens_details": {"cached_tokens": 4096},
+            },
+        },
+        separators=(",", ":"),
+    ).encode()

@@ -6,6 +6,13 @@ one by one ``--interval-ms`` apart (each carries ``bench_sent_ns``, the ``time.t
 send, so a client on the same machine can measure per-event latency), then
 ``content_block_stop``, ``message_delta``, ``message_stop``.
 
+Two modes for ``tests.bench.translation``, where the send time travels inside the text
+(``t=<ns>; word<i> of the answer``) so it survives translation: ``--text-stamp`` writes the
+Anthropic deltas that way, and ``--format openai`` serves ``POST /v1/chat/completions``
+instead, a ``chat.completion`` JSON or an OpenAI stream: a role chunk, N
+``chat.completion.chunk`` events with ``delta.content`` ``--interval-ms`` apart, a
+``finish_reason`` chunk, a usage chunk and ``data: [DONE]``.
+
 Binds 127.0.0.1 on a free port, prints ``PORT <n>`` on stdout and serves until SIGTERM/SIGINT
 or ``--max-seconds`` (a safety bound if the parent dies without cleaning up).
 """
@@ -24,8 +31,10 @@ from tests.bench import payload
 
 N_EVENTS = web.AppKey("n_events", int)
 INTERVAL = web.AppKey("interval", float)
+TEXT_STAMP = web.AppKey("text_stamp", bool)
 
 _MESSAGE = payload.message_json()
+_COMPLETION = payload.openai_completion_json()
 _HEAD = payload.stream_head()
 _JSON_HEADERS = {"Content-Type": "application/json", "request-id": "req_011CBenchFakeUpstream"}
 _SSE_HEADERS = {
@@ -45,22 +54,49 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if not _wants_stream(body):
         return web.Response(body=_MESSAGE, headers=_JSON_HEADERS)
     n_events, interval = request.app[N_EVENTS], request.app[INTERVAL]
+    delta = payload.text_delta_frame if request.app[TEXT_STAMP] else payload.delta_frame
     resp = web.StreamResponse(headers=_SSE_HEADERS)
     await resp.prepare(request)
     await resp.write(_HEAD)
     for i in range(n_events):
         await asyncio.sleep(interval)
-        await resp.write(payload.delta_frame(i, time.time_ns()))
+        await resp.write(delta(i, time.time_ns()))
     await resp.write(payload.stream_tail(n_events))
     await resp.write_eof()
     return resp
 
 
-async def serve(n_events: int, interval_ms: float, max_seconds: float) -> None:
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    body = await request.read()
+    if not _wants_stream(body):
+        return web.Response(body=_COMPLETION, headers=_JSON_HEADERS)
+    n_events, interval = request.app[N_EVENTS], request.app[INTERVAL]
+    resp = web.StreamResponse(headers=_SSE_HEADERS)
+    await resp.prepare(request)
+    await resp.write(payload.openai_stream_head())
+    for i in range(n_events):
+        await asyncio.sleep(interval)
+        await resp.write(payload.openai_chunk(i, time.time_ns()))
+    await resp.write(payload.openai_stream_tail(n_events))
+    await resp.write_eof()
+    return resp
+
+
+async def serve(
+    n_events: int,
+    interval_ms: float,
+    max_seconds: float,
+    wire_format: str = "anthropic",
+    text_stamp: bool = False,
+) -> None:
     app = web.Application()
     app[N_EVENTS] = n_events
     app[INTERVAL] = interval_ms / 1000
-    app.router.add_post("/v1/messages", messages)
+    app[TEXT_STAMP] = text_stamp
+    if wire_format == "openai":
+        app.router.add_post("/v1/chat/completions", chat_completions)
+    else:
+        app.router.add_post("/v1/messages", messages)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
@@ -84,8 +120,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100, help="text deltas per stream")
     parser.add_argument("--interval-ms", type=float, default=5.0, help="pause before each delta")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="exit after this long")
+    parser.add_argument(
+        "--format", choices=("anthropic", "openai"), default="anthropic", help="wire format"
+    )
+    parser.add_argument(
+        "--text-stamp", action="store_true", help="send time in the delta text (anthropic)"
+    )
     args = parser.parse_args()
-    asyncio.run(serve(args.events, args.interval_ms, args.max_seconds))
+    asyncio.run(
+        serve(args.events, args.interval_ms, args.max_seconds, args.format, args.text_stamp)
+    )
 
 
 if __name__ == "__main__":
