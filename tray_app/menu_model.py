@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from proxy.core.status import EndpointStatus, Snapshot, describe_wait
+from proxy.core.status import Snapshot, describe_wait, endpoint_words
 from tray_app.envvars import SHELLS, Shell
 
 APP_NAME = "Claude Code Fallback"
@@ -142,16 +142,6 @@ def tooltip(snap: Snapshot) -> str:
     else:
         detail = headline(snap)
     return _shorten(f"{APP_NAME} — {detail}", TOOLTIP_MAX)
-
-
-def endpoint_words(row: EndpointStatus) -> str:
-    """An endpoint's state in a few words ("rate-limited, retry in 3 min")."""
-    if row.state == "auth_error":
-        return "key rejected"
-    if row.state == "cooling":
-        what = "rate-limited" if row.last_status == 429 else "failing"
-        return f"{what}, retry in {describe_wait(row.retry_in)}"
-    return "disabled" if row.state == "disabled" else "ready"
 
 
 def _problem_lines(problem: str) -> tuple[Item, ...]:

@@ -78,7 +78,8 @@ def describe_wait(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _state_words(status: EndpointStatus) -> str:
+def endpoint_words(status: EndpointStatus) -> str:
+    """An endpoint's state in a few words ("rate-limited, retry in 3 min")."""
     if status.state == "auth_error":
         return "key rejected"
     if status.state == "cooling":
@@ -117,14 +118,14 @@ def _verdict(order: list[EndpointStatus], paused: bool) -> tuple[Overall, str | 
         return "paused", first, f"failover paused; {first} only"
     serving = next((row for row in order if row.state == "ok"), None)
     if serving is None:
-        why = "; ".join(f"{row.name} {_state_words(row)}" for row in order)
+        why = "; ".join(f"{row.name} {endpoint_words(row)}" for row in order)
         return "down", None, f"no endpoint can serve: {why}"
     skipped = order[: order.index(serving)]
     pin = " (pinned)" if serving.pinned else ""
     if serving.primary or not skipped:
         overall: Overall = "ok" if serving.primary else "degraded"
         return overall, serving.name, f"via {serving.name}{pin}"
-    why = "; ".join(f"{row.name} {_state_words(row)}" for row in skipped)
+    why = "; ".join(f"{row.name} {endpoint_words(row)}" for row in skipped)
     return "degraded", serving.name, f"via {serving.name} — {why}"
 
 
