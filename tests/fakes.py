@@ -109,11 +109,7 @@ class FakeUpstream:
     async def start(self) -> FakeUpstream:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self.runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self.runner.addresses[0][1])
+        self.runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:
@@ -205,6 +201,14 @@ class FakeUpstream:
             return web.Response(status=status, body=body, content_type=content_type)
 
         self.behaviour = answer
+
+
+async def serve_on_loopback(app: web.Application) -> tuple[web.AppRunner, int]:
+    """Serve `app` on 127.0.0.1 at a free port; the runner (to clean up) and the port."""
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, int(runner.addresses[0][1])
 
 
 def wants_stream(body: bytes) -> bool:

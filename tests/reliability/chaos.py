@@ -24,7 +24,7 @@ from proxy.core.config_yaml import parse_config_text
 from proxy.keys import ResolvedKeys
 from proxy.runtime import Runtime
 from proxy.server import RunningServer, start_server
-from tests.fakes import stream_events
+from tests.fakes import serve_on_loopback, stream_events
 
 COMMIT_AT = 3  # events before the first byte a client sees: message_start, ping, block start
 FAULTS: dict[str, int] = {  # kind -> weight
@@ -82,11 +82,7 @@ class ChaosUpstream:
     async def start(self) -> ChaosUpstream:
         app = web.Application()
         app.router.add_post("/v1/messages", self._handle)
-        self.runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self.runner.addresses[0][1])
+        self.runner, self.port = await serve_on_loopback(app)
         return self
 
     async def stop(self) -> None:
