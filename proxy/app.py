@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from proxy import __version__
-from proxy.admin import add_admin_fallback, add_admin_routes, admin_guard
+from proxy.admin import add_admin_routes
 from proxy.admin.context import Admin
-from proxy.handler import MAX_BODY, RUNTIME, SESSION, proxy_handler
+from proxy.app_keys import LOOP, RUNTIME, SESSION
+from proxy.handler import MAX_BODY, proxy_handler
 from proxy.runtime import Runtime
-from proxy.security import guard
+from proxy.security import guarding
 from proxy.upstream import new_session
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
     session = new_session()
     app[SESSION] = session
+    app[LOOP] = asyncio.get_running_loop()
     yield
     await session.close()
 
@@ -33,16 +36,16 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def create_app(runtime: Runtime, admin: Admin | None = None) -> web.Application:
-    """The proxy; with `admin`, also the settings page and its API under `/_ccf/`."""
-    app = web.Application(
-        client_max_size=MAX_BODY, middlewares=[guard(lambda: runtime.config), admin_guard()]
-    )
+    """The proxy; with `admin`, also the settings page and its API under `/_ccf/`.
+
+    Every route is registered through `guarded`, the security check of `proxy.security`.
+    """
+    app = web.Application(client_max_size=MAX_BODY)
+    guarded = guarding(lambda: runtime.config)
     app[RUNTIME] = runtime
     app.cleanup_ctx.append(_client_session)
-    app.router.add_get("/health", health)
-    app.router.add_get("/metrics", metrics)
-    if admin is not None:
-        add_admin_routes(app, admin)
-    add_admin_fallback(app)
-    app.router.add_route("*", "/{tail:.*}", proxy_handler)
+    app.router.add_get("/health", guarded(health))
+    app.router.add_get("/metrics", guarded(metrics))
+    add_admin_routes(app, admin, guarded)
+    app.router.add_route("*", "/{tail:.*}", guarded(proxy_handler))
     return app

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-import aiohttp
 from aiohttp import web
 
+from proxy.app_keys import RUNTIME, SESSION
 from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
 from proxy.core.sse import error_body
 from proxy.runtime import Activity, Runtime
@@ -14,8 +14,6 @@ from proxy.wire import Incoming, wire_for
 
 log = logging.getLogger("ccf.proxy")
 MAX_BODY = 32 * 1024 * 1024
-RUNTIME = web.AppKey("runtime", Runtime)
-SESSION = web.AppKey("session", aiohttp.ClientSession)
 
 
 def error_response(
@@ -40,7 +38,7 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "request_too_large", "Request body is larger than 32 MiB.")
     started = runtime.clock.monotonic()
-    runtime.metrics.in_flight.inc()
+    runtime.metrics.in_flight += 1
     trail = Trail()
     status = 502
     endpoint_name: str | None = None
@@ -49,7 +47,7 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         status = response.status
         return response
     finally:
-        runtime.metrics.in_flight.dec()
+        runtime.metrics.in_flight -= 1
         runtime.metrics.count_request(endpoint_name or "none", status)
         record_activity(
             runtime, incoming, trail=trail, endpoint=endpoint_name, status=status, started=started

@@ -1,60 +1,117 @@
-"""Prometheus metrics, one registry per app (no module globals)."""
+"""Prometheus metrics, one registry per app (no module globals).
+
+Requests are counted in plain dictionaries on the event loop (a few hundred nanoseconds,
+where prometheus-client's locked children cost microseconds per request), and a custom
+collector turns them into metric families when `/metrics` is scraped.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import bisect
+from collections import Counter
+from collections.abc import Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 90, 180)
 
 
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        r = self.registry
-        self.requests = Counter(
-            "ccf_requests", "Proxied requests by answering endpoint and status",
-            ["endpoint", "status"], registry=r,
-        )  # fmt: skip
-        self.failovers = Counter(
-            "ccf_failovers", "Attempts that moved on to the next endpoint, by reason",
-            ["endpoint", "reason"], registry=r,
-        )  # fmt: skip
-        self.latency = Histogram(
-            "ccf_upstream_latency_seconds", "Time from sending to response headers",
-            ["endpoint"], buckets=LATENCY_BUCKETS, registry=r,
-        )  # fmt: skip
-        self.up = Gauge(
-            "ccf_endpoint_up", "1 when the endpoint is not cooling down", ["endpoint"], registry=r
-        )
-        self.in_flight = Gauge("ccf_in_flight_requests", "Requests being proxied", registry=r)
-        self.tokens = Counter(
-            "ccf_tokens", "Tokens reported in responses' usage", ["endpoint", "kind"], registry=r
-        )
-        self._children: dict[tuple[Any, ...], Any] = {}
+class LatencyHistogram:
+    """One endpoint's upstream latencies: a count per bucket (not cumulative) and their sum."""
 
-    def _child(self, metric: Any, *labels: str) -> Any:
-        """Hot path: each labelled child is looked up in prometheus-client once, then cached."""
-        key = (metric, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+    __slots__ = ("counts", "total")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)  # the last one is +Inf
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.total += seconds
+
+    def cumulative(self) -> list[tuple[str, float]]:
+        bounds = [*map(floatToGoString, LATENCY_BUCKETS), "+Inf"]
+        running, out = 0, []
+        for bound, count in zip(bounds, self.counts, strict=True):
+            running += count
+            out.append((bound, float(running)))
+        return out
+
+
+class Metrics(Collector):
+    """Counters read by `/metrics` and by the settings page. Mutated on the event loop only."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[tuple[str, str]] = Counter()  # (endpoint, status)
+        self.failovers: Counter[tuple[str, str]] = Counter()  # (endpoint, reason)
+        self.tokens: Counter[tuple[str, str]] = Counter()  # (endpoint, kind)
+        self.latency: dict[str, LatencyHistogram] = {}
+        self.up: dict[str, bool] = {}  # endpoint: not cooling down
+        self.in_flight = 0
+        self.registry = CollectorRegistry()
+        self.registry.register(self)
 
     def count_request(self, endpoint: str, status: int) -> None:
-        self._child(self.requests, endpoint, str(status)).inc()
+        self.requests[endpoint, str(status)] += 1
 
     def count_failover(self, endpoint: str, reason: str) -> None:
-        self._child(self.failovers, endpoint, reason).inc()
+        self.failovers[endpoint, reason] += 1
 
     def observe_latency(self, endpoint: str, seconds: float) -> None:
-        self._child(self.latency, endpoint).observe(seconds)
+        histogram = self.latency.get(endpoint)
+        if histogram is None:
+            histogram = self.latency[endpoint] = LatencyHistogram()
+        histogram.observe(seconds)
 
     def count_tokens(self, endpoint: str, usage: Mapping[str, int]) -> None:
         for kind, amount in usage.items():
-            self._child(self.tokens, endpoint, kind).inc(amount)
+            self.tokens[endpoint, kind] += amount
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def collect(self) -> Iterator[Metric]:
+        yield _counter(
+            "ccf_requests", "Proxied requests by answering endpoint and status",
+            ("endpoint", "status"), self.requests,
+        )  # fmt: skip
+        yield _counter(
+            "ccf_failovers", "Attempts that moved on to the next endpoint, by reason",
+            ("endpoint", "reason"), self.failovers,
+        )  # fmt: skip
+        latency = HistogramMetricFamily(
+            "ccf_upstream_latency_seconds", "Time from sending to response headers",
+            labels=("endpoint",),
+        )  # fmt: skip
+        for endpoint, histogram in sorted(self.latency.items()):
+            latency.add_metric([endpoint], histogram.cumulative(), histogram.total)
+        yield latency
+        up = GaugeMetricFamily(
+            "ccf_endpoint_up", "1 when the endpoint is not cooling down", labels=("endpoint",)
+        )
+        for endpoint, is_up in self.up.items():
+            up.add_metric([endpoint], 1.0 if is_up else 0.0)
+        yield up
+        yield GaugeMetricFamily(
+            "ccf_in_flight_requests", "Requests being proxied", value=self.in_flight
+        )
+        yield _counter(
+            "ccf_tokens", "Tokens reported in responses' usage", ("endpoint", "kind"), self.tokens
+        )
+
+
+def _counter(
+    name: str, documentation: str, labels: tuple[str, str], counts: Counter[tuple[str, str]]
+) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, documentation, labels=labels)
+    for values, count in sorted(counts.items()):
+        family.add_metric(list(values), float(count))
+    return family

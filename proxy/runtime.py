@@ -20,7 +20,7 @@ log = logging.getLogger("ccf.proxy")
 ACTIVITY_SIZE = 300
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made for every request, and frozen takes 2.5× as long
 class Activity:
     time: float
     method: str
@@ -81,9 +81,10 @@ class Runtime:
 
     def _publish_up(self) -> None:
         now = self.clock.monotonic()
-        for endpoint in self.config.endpoints:
-            state = self.health.get(endpoint.name, HEALTHY).state(now)
-            self.metrics.up.labels(endpoint.name).set(1 if state == "ok" else 0)
+        self.metrics.up = {
+            e.name: self.health.get(e.name, HEALTHY).state(now) == "ok"
+            for e in self.config.endpoints
+        }
 
     def plan(self, accepts: Callable[[Endpoint], bool]) -> tuple[Endpoint, ...]:
         return plan_attempts(self.config, self.health, self.clock.monotonic(), accepts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -54,6 +55,11 @@ def upstream_errors(endpoint: str, phase: str) -> Iterator[None]:
         raise UpstreamResetError(f"{endpoint}: connection failed ({exc})") from exc
 
 
+@functools.cache
+def connect_only(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=None, connect=seconds)
+
+
 async def open_response(
     session: aiohttp.ClientSession,
     endpoint: str,
@@ -62,7 +68,7 @@ async def open_response(
 ) -> aiohttp.ClientResponse:
     """Send a request and wait for its response headers (the caller bounds the wait)."""
     method, url, headers, body = request
-    timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout)
+    timeout = connect_only(connect_timeout)
     data = io.BytesIO(body) if len(body) > LARGE_BODY else body or None
     with upstream_errors(endpoint, "a connection"):
         return await session.request(

@@ -13,30 +13,35 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from proxy.admin.context import ADMIN, Admin, claude_config_dir
-from proxy.admin.guard import admin_guard
-from proxy.admin.page import add_page_routes, not_found
-from proxy.admin.read_routes import add_read_routes
+from proxy.admin.guard import admin_guarded
+from proxy.admin.page import STATIC, fallback_routes, load_static, page_routes
+from proxy.admin.read_routes import read_routes
 from proxy.admin.sessions import Sessions
-from proxy.admin.write_routes import add_write_routes
+from proxy.admin.write_routes import write_routes
 from proxy.clock import Clock
 from proxy.keys import KeyStore
 
-__all__ = ["Admin", "add_admin_fallback", "add_admin_routes", "admin_guard", "make_admin"]
+__all__ = ["Admin", "add_admin_routes", "make_admin"]
 
 
-def add_admin_routes(app: web.Application, admin: Admin) -> None:
-    app[ADMIN] = admin
-    add_read_routes(app)
-    add_write_routes(app)
-    add_page_routes(app)
+def add_admin_routes(
+    app: web.Application, admin: Admin | None, outer: Callable[[Handler], Handler]
+) -> None:
+    """The `/_ccf` routes, each behind `outer` (the app's guard) and the admin guard.
 
-
-def add_admin_fallback(app: web.Application) -> None:
-    """Anything else under `/_ccf` is a 404 here, never forwarded upstream."""
-    app.router.add_route("*", "/_ccf", not_found)
-    app.router.add_route("*", "/_ccf/{tail:.*}", not_found)
+    Without `admin` only the fallback: `/_ccf/...` is a 404, never forwarded upstream.
+    """
+    routes = fallback_routes()
+    if admin is not None:
+        app[ADMIN] = admin
+        app[STATIC] = load_static()
+        routes = [*read_routes(), *write_routes(), *page_routes(), *routes]
+    for route in routes:
+        guarded = outer(admin_guarded(route.handler))
+        web.RouteDef(route.method, route.path, guarded, route.kwargs).register(app.router)
 
 
 def make_admin(

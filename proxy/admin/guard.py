@@ -9,17 +9,17 @@ and takes JSON bodies only, so no form post or no-cors fetch from a web page can
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.typedefs import Handler
 
 from proxy.admin.context import ADMIN, Admin, ApiError
 from proxy.admin.token import read_admin_token
 
 log = logging.getLogger("ccf.admin")
-PAGE_PREFIX = "/_ccf"
 API_PREFIX = "/_ccf/api/"
 SESSION_COOKIE = "ccf_session"
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -35,10 +35,6 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
-
-
-def is_admin_path(path: str) -> bool:
-    return path == PAGE_PREFIX or path.startswith(PAGE_PREFIX + "/")
 
 
 def refuse_browser_context(request: web.Request) -> None:
@@ -92,11 +88,11 @@ async def check_api(request: web.Request) -> None:
     require_json(request)
 
 
-def admin_guard() -> Middleware:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not is_admin_path(request.path):
-            return await handler(request)
+def admin_guarded(handler: Handler) -> Handler:
+    """`handler`, an admin route, behind the checks above and with the page headers."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
         try:
             if request.path.startswith(API_PREFIX):
                 await check_api(request)
@@ -113,4 +109,4 @@ def admin_guard() -> Middleware:
         response.headers.update(PAGE_HEADERS)
         return response
 
-    return middleware
+    return guarded

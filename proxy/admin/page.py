@@ -84,9 +84,15 @@ async def not_found(request: web.Request) -> web.Response:
     )
 
 
-def add_page_routes(app: web.Application) -> None:
-    app[STATIC] = load_static()
-    app.router.add_get("/_ccf", to_page)
-    app.router.add_get("/_ccf/", static_file)
-    app.router.add_get("/_ccf/login", login)
-    app.router.add_get("/_ccf/{name:[a-z]+\\.[a-z]+}", static_file)
+def page_routes() -> list[web.RouteDef]:
+    return [
+        web.get("/_ccf", to_page),
+        web.get("/_ccf/", static_file),
+        web.get("/_ccf/login", login),
+        web.get("/_ccf/{name:[a-z]+\\.[a-z]+}", static_file),
+    ]
+
+
+def fallback_routes() -> list[web.RouteDef]:
+    """Anything else under `/_ccf` is a 404 here, never forwarded upstream."""
+    return [web.route("*", "/_ccf", not_found), web.route("*", "/_ccf/{tail:.*}", not_found)]

@@ -10,11 +10,11 @@ from proxy.admin.claude_code import setup_view
 from proxy.admin.context import ADMIN, ApiError
 from proxy.admin.transaction import off_loop
 from proxy.admin.views import activity, counters, endpoint_rows, key_info, overrides
+from proxy.app_keys import RUNTIME
 from proxy.config_file import read_raw
 from proxy.core.config import FieldError, parse_config
 from proxy.core.config_edit import editable_view
 from proxy.core.errors import ConfigError
-from proxy.handler import RUNTIME
 
 ACTIVITY_LIMIT = 300
 
@@ -74,9 +74,11 @@ async def post_login_code(request: web.Request) -> web.Response:
     return web.json_response({"code": code, "url": url})
 
 
-def add_read_routes(app: web.Application) -> None:
-    app.router.add_get("/_ccf/api/config", get_config)
-    app.router.add_get("/_ccf/api/endpoints", get_endpoints)
-    app.router.add_get("/_ccf/api/activity", get_activity)
-    app.router.add_get("/_ccf/api/claude-code", get_claude_code)
-    app.router.add_post("/_ccf/api/login-codes", post_login_code)
+def read_routes() -> list[web.RouteDef]:
+    return [
+        web.get("/_ccf/api/config", get_config),
+        web.get("/_ccf/api/endpoints", get_endpoints),
+        web.get("/_ccf/api/activity", get_activity),
+        web.get("/_ccf/api/claude-code", get_claude_code),
+        web.post("/_ccf/api/login-codes", post_login_code),
+    ]

@@ -21,13 +21,13 @@ from aiohttp import web
 
 from proxy.admin.context import ADMIN, Admin, ApiError
 from proxy.admin.keyplan import KeyPlan
+from proxy.app_keys import RUNTIME
 from proxy.config_file import read_raw, write_atomically
 from proxy.core.claude_settings import looping_endpoints
 from proxy.core.config import Config, FieldError, parse_config
 from proxy.core.config_edit import Raw, leading_comments
 from proxy.core.config_yaml import parse_config_text
 from proxy.core.errors import ConfigError, KeyStoreError, PortInUseError
-from proxy.handler import RUNTIME
 from proxy.keys import resolve_keys
 from proxy.runtime import Runtime
 

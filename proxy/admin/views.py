@@ -48,15 +48,6 @@ def endpoint_rows(runtime: Runtime, snapshot: Snapshot) -> list[dict[str, Any]]:
     ]
 
 
-def _samples(counter: Any) -> list[tuple[dict[str, str], float]]:
-    return [
-        (dict(sample.labels), sample.value)
-        for metric in counter.collect()
-        for sample in metric.samples
-        if sample.name.endswith("_total")
-    ]
-
-
 def counters(metrics: Metrics) -> dict[str, dict[str, Any]]:
     """Per endpoint since start: answered requests by status, failovers by reason."""
     out: dict[str, dict[str, Any]] = {}
@@ -64,12 +55,12 @@ def counters(metrics: Metrics) -> dict[str, dict[str, Any]]:
     def row(name: str) -> dict[str, Any]:
         return out.setdefault(name, {"requests": 0, "by_status": {}, "failovers": {}})
 
-    for labels, value in _samples(metrics.requests):
-        entry = row(labels["endpoint"])
-        entry["requests"] += int(value)
-        entry["by_status"][labels["status"]] = int(value)
-    for labels, value in _samples(metrics.failovers):
-        row(labels["endpoint"])["failovers"][labels["reason"]] = int(value)
+    for (endpoint, status), count in sorted(metrics.requests.items()):
+        entry = row(endpoint)
+        entry["requests"] += count
+        entry["by_status"][status] = count
+    for (endpoint, reason), count in sorted(metrics.failovers.items()):
+        row(endpoint)["failovers"][reason] = count
     return out
 
 

@@ -13,10 +13,10 @@ from proxy.admin.keyplan import KeyPlan
 from proxy.admin.probe import ProbeResult, probe
 from proxy.admin.read_routes import config_payload
 from proxy.admin.transaction import PlanKeys, change_config, off_loop, reload_keys, url_port
+from proxy.app_keys import RUNTIME, SESSION
 from proxy.core import config_edit
 from proxy.core.config import Config, Endpoint
 from proxy.core.errors import KeyStoreError
-from proxy.handler import RUNTIME, SESSION
 
 MAX_SECRET = 4096
 
@@ -203,17 +203,18 @@ async def post_claude_settings(request: web.Request) -> web.Response:
     return web.json_response(written.to_json())
 
 
-def add_write_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_post("/_ccf/api/endpoints", add_endpoint)
-    r.add_put("/_ccf/api/endpoints/{name}", edit_endpoint)
-    r.add_delete("/_ccf/api/endpoints/{name}", delete_endpoint)
-    r.add_put("/_ccf/api/endpoints/{name}/enabled", set_enabled)
-    r.add_post("/_ccf/api/endpoints/{name}/test", test_endpoint)
-    r.add_put("/_ccf/api/order", set_order)
-    r.add_put("/_ccf/api/routing", set_routing)
-    r.add_put("/_ccf/api/general", set_general)
-    r.add_put("/_ccf/api/keys/{name}", put_key)
-    r.add_delete("/_ccf/api/keys/{name}", delete_key)
-    r.add_post("/_ccf/api/keys/reload", post_reload_keys)
-    r.add_post("/_ccf/api/claude-code/settings", post_claude_settings)
+def write_routes() -> list[web.RouteDef]:
+    return [
+        web.post("/_ccf/api/endpoints", add_endpoint),
+        web.put("/_ccf/api/endpoints/{name}", edit_endpoint),
+        web.delete("/_ccf/api/endpoints/{name}", delete_endpoint),
+        web.put("/_ccf/api/endpoints/{name}/enabled", set_enabled),
+        web.post("/_ccf/api/endpoints/{name}/test", test_endpoint),
+        web.put("/_ccf/api/order", set_order),
+        web.put("/_ccf/api/routing", set_routing),
+        web.put("/_ccf/api/general", set_general),
+        web.put("/_ccf/api/keys/{name}", put_key),
+        web.delete("/_ccf/api/keys/{name}", delete_key),
+        web.post("/_ccf/api/keys/reload", post_reload_keys),
+        web.post("/_ccf/api/claude-code/settings", post_claude_settings),
+    ]

@@ -33,17 +33,22 @@ def sniff_model(body: bytes) -> str | None:
     return match.group(1).decode("utf-8", "replace") if match else None
 
 
-_USAGE_RE = re.compile(rb'"usage"\s*:\s*(\{(?:[^{}]|\{[^{}]*\})*\})')
+# An object with objects one level deep; possessive, so a cut-off body cannot backtrack.
+_USAGE_RE = re.compile(rb'"usage"\s*:\s*(\{(?:[^{}]++|\{[^{}]*+\})*+\})')
 
 
 def sniff_usage(body: bytes) -> dict[str, Any]:
     """A response's `usage` object without parsing the whole body (the last one wins, as the
     top-level `usage` comes after the content in Anthropic's and OpenAI's answers)."""
-    matches = _USAGE_RE.findall(body)
-    if not matches:
+    last = _USAGE_RE.match(body, max(body.rfind(b'"usage"'), 0))
+    if last is not None:
+        found = last.group(1)
+    elif matches := _USAGE_RE.findall(body):  # the last "usage" text was not the object
+        found = matches[-1]
+    else:
         return {}
     try:
-        usage = json.loads(matches[-1])
+        usage = json.loads(found)
     except (ValueError, UnicodeDecodeError):
         return {}
     return usage if isinstance(usage, dict) else {}

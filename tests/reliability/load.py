@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from proxy.handler import SESSION
+from proxy.app_keys import SESSION
 from tests.reliability.chaos import ChaosRig, Outcome, run_clients
 from tests.reliability.leaks import Sampler, other_tasks, python_blocks, settle, settled_rss_mib
 
@@ -53,7 +53,7 @@ async def drop_idle(rig: ChaosRig, tasks: int) -> None:
 
 
 def in_flight(rig: ChaosRig) -> int:
-    return int(rig.runtime.metrics.in_flight._value.get())
+    return int(rig.runtime.metrics.in_flight)
 
 
 @contextlib.contextmanager

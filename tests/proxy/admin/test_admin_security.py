@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from yarl import URL
 
@@ -201,3 +203,20 @@ async def test_the_admin_api_ignores_the_access_token_but_keeps_its_own(
     await proxy.json("GET", "config")
     async with proxy.session.get(f"{proxy.url}/_ccf/api/config") as response:
         assert response.status == 401
+
+
+async def test_every_route_is_behind_the_host_guard(setup) -> None:
+    """No route, whoever registers it, skips the guard: a foreign Host is refused on each,
+    even with the admin token, and nothing reaches the upstream."""
+    a, proxy = setup
+    routes = list(proxy.server.runner.app.router.routes())
+    assert len(routes) > 20
+    for route in routes:
+        path = re.sub(r"\{[^}]*\}", "x.js", route.resource.canonical)
+        method = "POST" if route.method == "*" else route.method
+        headers = {"Host": "evil.example", "Authorization": f"Bearer {TOKEN}"}
+        async with proxy.session.request(
+            method, proxy.url + path, headers=headers, json={}
+        ) as response:
+            assert response.status == 403, (route.method, path)
+    assert a.received == []

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proxy.core.body import (
+    _USAGE_RE,
     dump,
     parse_json_object,
     sniff_model,
@@ -172,3 +173,28 @@ def test_sniff_usage_round_trips_any_flat_usage(usage: dict[str, int]) -> None:
         {"id": "msg", "content": [{"type": "text", "text": "hi"}], "usage": usage}
     ).encode()
     assert sniff_usage(body) == usage
+
+
+def _usage_by_scanning_everything(body: bytes) -> dict[str, Any]:
+    matches = _USAGE_RE.findall(body)
+    try:
+        usage = json.loads(matches[-1]) if matches else {}
+    except ValueError:
+        return {}
+    return usage if isinstance(usage, dict) else {}
+
+
+USAGE_FRAGMENTS = st.sampled_from([
+    b'"usage"', b': ', b'{', b'}', b'"input_tokens": 7', b', ', b'"usage": null',
+    b'"text": "the usage"', b'{"output_tokens": 2}', b'"', b'\\', b'x',
+])  # fmt: skip
+
+
+@given(st.lists(USAGE_FRAGMENTS, max_size=20).map(b"".join))
+def test_sniff_usage_finds_the_same_object_as_a_full_scan(body: bytes) -> None:
+    assert sniff_usage(body) == _usage_by_scanning_everything(body)
+
+
+def test_sniff_usage_skips_a_last_usage_that_is_not_an_object() -> None:
+    body = b'{"usage": {"input_tokens": 4}, "note": "usage", "usage": null}'
+    assert sniff_usage(body) == {"input_tokens": 4}
