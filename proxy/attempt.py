@@ -9,7 +9,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
 
 from proxy.app_keys import LOOP
 from proxy.core.body import sniff_usage, strip_thinking
@@ -92,7 +91,7 @@ def ccf_headers(endpoint: str, trail: Trail) -> list[tuple[str, str]]:
 
 
 def buffered_response(answer: Buffered, endpoint: str, trail: Trail) -> web.Response:
-    headers = CIMultiDict([*answer.headers, *ccf_headers(endpoint, trail)])
+    headers = [*answer.headers, *ccf_headers(endpoint, trail)]
     return web.Response(status=answer.status, body=answer.body, headers=headers)
 
 

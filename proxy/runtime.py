@@ -11,7 +11,7 @@ from typing import Any
 from proxy.clock import Clock
 from proxy.core.config import Config, Endpoint
 from proxy.core.health import HEALTHY, Failure, Health, after_failure, after_success
-from proxy.core.plan import plan_attempts
+from proxy.core.plan import ordered_endpoints, plan_attempts
 from proxy.core.status import Snapshot, snapshot
 from proxy.keys import ResolvedKeys
 from proxy.metrics import Metrics
@@ -47,7 +47,8 @@ class Runtime:
         clock: Clock,
         secret_sink: SecretSink | None = None,
     ) -> None:
-        self.config = config
+        self._config = config
+        self.ordered = ordered_endpoints(config)  # kept with the config it comes from
         self.keys = keys
         self.clock = clock
         self.secret_sink = secret_sink
@@ -59,6 +60,10 @@ class Runtime:
         self._listeners: list[Callable[[], None]] = []
         self._publish_up()
         self._share_secrets()
+
+    @property
+    def config(self) -> Config:
+        return self._config
 
     def _share_secrets(self) -> None:
         """Tell the log redactor every credential in use, so no log line can show one."""
@@ -87,7 +92,8 @@ class Runtime:
         }
 
     def plan(self, accepts: Callable[[Endpoint], bool]) -> tuple[Endpoint, ...]:
-        return plan_attempts(self.config, self.health, self.clock.monotonic(), accepts)
+        now = self.clock.monotonic()
+        return plan_attempts(self.config, self.health, now, accepts, self.ordered)
 
     def record_failure(self, name: str, failure: Failure, started: float) -> None:
         before = self.health.get(name, HEALTHY)
@@ -114,7 +120,8 @@ class Runtime:
     def set_config(self, config: Config, keys: ResolvedKeys) -> None:
         """Swap in a validated config; requests in flight keep the one they started with."""
         names = {e.name for e in config.endpoints}
-        self.config = config
+        self._config = config
+        self.ordered = ordered_endpoints(config)
         self.keys = keys
         self.health = {name: h for name, h in self.health.items() if name in names}
         self._share_secrets()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, Self
 
 import aiohttp
@@ -32,27 +32,60 @@ def new_session() -> aiohttp.ClientSession:
     )
 
 
-@contextmanager
-def upstream_errors(endpoint: str, phase: str) -> Iterator[None]:
-    """Translate what aiohttp and the OS raise into the most specific `UpstreamError`."""
-    try:
-        yield
-    except UpstreamError:
-        raise
-    except TimeoutError as exc:
-        raise UpstreamTimeoutError(
-            f"{endpoint}: timed out waiting for {phase}", phase=phase
-        ) from exc
-    except aiohttp.ClientConnectorDNSError as exc:
-        raise UpstreamConnectError(f"{endpoint}: DNS lookup of {exc.host} failed") from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise UpstreamConnectError(f"{endpoint}: cannot connect to {exc.host}:{exc.port}") from exc
-    except aiohttp.ClientResponseError as exc:
-        raise UpstreamProtocolError(f"{endpoint}: bad HTTP response ({exc.message})") from exc
-    except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
-        raise UpstreamResetError(f"{endpoint}: connection broke ({type(exc).__name__})") from exc
-    except (aiohttp.ClientError, OSError) as exc:
-        raise UpstreamResetError(f"{endpoint}: connection failed ({exc})") from exc
+class UpstreamErrors:
+    """Translates what aiohttp and the OS raise into the most specific `UpstreamError`.
+
+    A class rather than `@contextmanager`, which costs three times as much per use.
+    """
+
+    __slots__ = ("endpoint", "phase")
+
+    def __init__(self, endpoint: str, phase: str) -> None:
+        self.endpoint = endpoint
+        self.phase = phase
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: Any, tb: Any) -> None:
+        if exc is None or isinstance(exc, UpstreamError):
+            return
+        translated = self.translate(exc)
+        if translated is not None:
+            raise translated from exc
+
+    def translate(self, exc: BaseException) -> UpstreamError | None:
+        if isinstance(exc, TimeoutError):
+            message = f"{self.endpoint}: timed out waiting for {self.phase}"
+            return UpstreamTimeoutError(message, phase=self.phase)
+        for kinds, translated in TRANSLATIONS:
+            if isinstance(exc, kinds):
+                return translated(self.endpoint, exc)
+        return None
+
+
+TRANSLATIONS: tuple[tuple[Any, Callable[[str, Any], UpstreamError]], ...] = (
+    (
+        aiohttp.ClientConnectorDNSError,
+        lambda name, exc: UpstreamConnectError(f"{name}: DNS lookup of {exc.host} failed"),
+    ),
+    (
+        aiohttp.ClientConnectorError,
+        lambda name, exc: UpstreamConnectError(f"{name}: cannot connect to {exc.host}:{exc.port}"),
+    ),
+    (
+        aiohttp.ClientResponseError,
+        lambda name, exc: UpstreamProtocolError(f"{name}: bad HTTP response ({exc.message})"),
+    ),
+    (
+        (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError),
+        lambda name, exc: UpstreamResetError(f"{name}: connection broke ({type(exc).__name__})"),
+    ),
+    (
+        (aiohttp.ClientError, OSError),
+        lambda name, exc: UpstreamResetError(f"{name}: connection failed ({exc})"),
+    ),
+)  # the first that matches wins: most specific first
 
 
 @functools.cache
@@ -70,7 +103,7 @@ async def open_response(
     method, url, headers, body = request
     timeout = connect_only(connect_timeout)
     data = io.BytesIO(body) if len(body) > LARGE_BODY else body or None
-    with upstream_errors(endpoint, "a connection"):
+    with UpstreamErrors(endpoint, "a connection"):
         return await session.request(
             method, url, headers=headers, data=data, timeout=timeout, allow_redirects=False
         )
@@ -130,20 +163,20 @@ class IdleWatch(Deadline):
 @asynccontextmanager
 async def idle_bound(endpoint: str, idle: float) -> AsyncIterator[IdleWatch]:
     """An `IdleWatch` whose expiry is an `UpstreamTimeoutError` naming the endpoint."""
-    with upstream_errors(endpoint, f"data (idle for {idle:g} s)"):
+    with UpstreamErrors(endpoint, f"data (idle for {idle:g} s)"):
         async with IdleWatch(idle) as watch:
             yield watch
 
 
 async def read_chunk(response: aiohttp.ClientResponse, endpoint: str) -> bytes:
     """The next bytes of the body as they arrive; b"" at its end."""
-    with upstream_errors(endpoint, "data"):
+    with UpstreamErrors(endpoint, "data"):
         return await response.content.readany()
 
 
 async def read_all(response: aiohttp.ClientResponse, endpoint: str, idle: float) -> bytes:
     """The whole body; one that came with the headers is taken without arming a timer."""
-    with upstream_errors(endpoint, "data"):
+    with UpstreamErrors(endpoint, "data"):
         arrived = response.content.read_nowait()
     if response.content.at_eof():
         return arrived

@@ -21,13 +21,17 @@ def plan_attempts(
     health: Mapping[str, Health],
     now: float,
     accepts: Callable[[Endpoint], bool] = lambda _: True,
+    ordered: tuple[Endpoint, ...] | None = None,
 ) -> tuple[Endpoint, ...]:
     """Endpoints to try for one request.
 
     Paused: the first endpoint only. Otherwise those not cooling down; if all are cooling,
     the one whose cooldown ends soonest, once. Never empty while an endpoint `accepts` it.
+    `ordered` is `ordered_endpoints(config)`, when the caller keeps it.
     """
-    order = tuple(e for e in ordered_endpoints(config) if accepts(e))
+    if ordered is None:
+        ordered = ordered_endpoints(config)
+    order = tuple(e for e in ordered if accepts(e))
     if not order:
         return ()
     if config.routing.paused:
