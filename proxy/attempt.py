@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from proxy.app_keys import LOOP
-from proxy.core.body import sniff_usage, strip_thinking
+from proxy.core.body import counts_only, sniff_usage, strip_thinking
 from proxy.core.classify import (
     STATUS_ERROR_TYPE,
     error_type_and_message,
@@ -30,7 +30,6 @@ from proxy.core.sse import (
     error_body,
     error_frame,
     gate,
-    usage_counts,
     usage_of,
 )
 from proxy.runtime import Runtime
@@ -100,10 +99,6 @@ def answered(
 ) -> Answered:
     response = buffered_response(answer, endpoint, trail)
     return Answered(response, answer.status, answer, usage or {})
-
-
-def usage_in(body: bytes) -> dict[str, int]:
-    return usage_counts(sniff_usage(body))
 
 
 class Attempt:
@@ -219,7 +214,7 @@ class Attempt:
         body = wire.success_body(body, self.incoming.model or "")
         self.trail.add(endpoint.name, str(response.status))
         answer = Buffered(response.status, response_headers(response.headers.items()), body)
-        return answered(answer, endpoint.name, self.trail, usage_in(body))
+        return answered(answer, endpoint.name, self.trail, counts_only(sniff_usage(body)))
 
     async def _stream(
         self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse, started: float

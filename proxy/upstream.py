@@ -28,8 +28,17 @@ def new_session() -> aiohttp.ClientSession:
         connector=connector,
         auto_decompress=True,
         timeout=aiohttp.ClientTimeout(total=None),
-        skip_auto_headers=("User-Agent",),
     )
+
+
+NO_USER_AGENT = ("User-Agent",)
+
+
+def skipped_auto_headers(headers: list[tuple[str, str]]) -> tuple[str, ...] | None:
+    """No User-Agent of aiohttp's where the client sent none (asked for per request: a
+    session-wide skip list costs a copy of the headers on every request)."""
+    has_agent = any(len(name) == 10 and name.lower() == "user-agent" for name, _ in headers)
+    return None if has_agent else NO_USER_AGENT
 
 
 class UpstreamErrors:
@@ -105,7 +114,13 @@ async def open_response(
     data = io.BytesIO(body) if len(body) > LARGE_BODY else body or None
     with UpstreamErrors(endpoint, "a connection"):
         return await session.request(
-            method, url, headers=headers, data=data, timeout=timeout, allow_redirects=False
+            method,
+            url,
+            headers=headers,
+            data=data,
+            timeout=timeout,
+            allow_redirects=False,
+            skip_auto_headers=skipped_auto_headers(headers),
         )
 
 

@@ -40,18 +40,36 @@ _USAGE_RE = re.compile(rb'"usage"\s*:\s*(\{(?:[^{}]++|\{[^{}]*+\})*+\})')
 def sniff_usage(body: bytes) -> dict[str, Any]:
     """A response's `usage` object without parsing the whole body (the last one wins, as the
     top-level `usage` comes after the content in Anthropic's and OpenAI's answers)."""
-    last = _USAGE_RE.match(body, max(body.rfind(b'"usage"'), 0))
-    if last is not None:
-        found = last.group(1)
-    elif matches := _USAGE_RE.findall(body):  # the last "usage" text was not the object
-        found = matches[-1]
-    else:
+    found = _last_usage(body)
+    if found is None:
         return {}
     try:
-        usage = json.loads(found)
+        usage, _ = _DECODER.raw_decode(found.decode())  # `loads` costs 3× as much here
     except (ValueError, UnicodeDecodeError):
         return {}
     return usage if isinstance(usage, dict) else {}
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _last_usage(body: bytes) -> bytes | None:
+    last = _USAGE_RE.match(body, max(body.rfind(b'"usage"'), 0))
+    if last is not None:
+        return last.group(1)
+    matches = _USAGE_RE.findall(body)  # the last "usage" text was not the object
+    return matches[-1] if matches else None
+
+
+def counts_only(usage: object) -> dict[str, int]:
+    """The entries of a `usage` object that are positive whole numbers."""
+    if not isinstance(usage, dict):
+        return {}
+    return {
+        name: value
+        for name, value in usage.items()
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0
+    }
 
 
 def looks_like_json_object(body: bytes) -> bool:

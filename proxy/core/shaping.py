@@ -22,32 +22,30 @@ HOP_BY_HOP = frozenset(
 _DROPPED_REQUEST = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
 _DROPPED_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding"}
 _CREDENTIALS = frozenset({"x-api-key", "authorization"})
+_DROPPED_WITH_CREDENTIALS = _DROPPED_REQUEST | _CREDENTIALS
 
 Headers = list[tuple[str, str]]
 
 
-def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
-    return {
-        token.strip().lower()
-        for name, value in headers
-        if name.lower() == "connection"
-        for token in value.split(",")
-    }
+def _relayable(headers: Iterable[tuple[str, str]], dropped: frozenset[str]) -> Headers:
+    """`headers` without `dropped`, those a Connection header names, and our own x-ccf-*."""
+    named = [(name.lower(), name, value) for name, value in headers]
+    listed = [value for lower, _, value in named if lower == "connection"]
+    if listed:
+        dropped = dropped | {t.strip().lower() for value in listed for t in value.split(",")}
+    return [
+        (name, value)
+        for lower, name, value in named
+        if lower not in dropped and not lower.startswith("x-ccf-")
+    ]
 
 
 def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> Headers:
     """The headers an attempt at `endpoint` sends, from the client's headers."""
-    dropped = _DROPPED_REQUEST | _connection_tokens(client)
-    if endpoint.auth != "client":
-        dropped = dropped | _CREDENTIALS
-    overrides = dict(endpoint.headers)
-    shaped = [
-        (name, value)
-        for name, value in client
-        if (lower := name.lower()) not in dropped
-        and not lower.startswith("x-ccf-")
-        and lower not in overrides
-    ]
+    dropped = _DROPPED_REQUEST if endpoint.auth == "client" else _DROPPED_WITH_CREDENTIALS
+    if endpoint.headers:
+        dropped = dropped | {name for name, _ in endpoint.headers}  # overridden or removed
+    shaped = _relayable(client, dropped)
     shaped.extend(
         (name, value)
         for name, value in endpoint.headers
@@ -63,13 +61,7 @@ def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> 
 
 def response_headers(upstream: Iterable[tuple[str, str]]) -> Headers:
     """Upstream response headers fit to relay: no hop-by-hop, length or encoding."""
-    pairs = list(upstream)
-    dropped = _DROPPED_RESPONSE | _connection_tokens(pairs)
-    return [
-        (name, value)
-        for name, value in pairs
-        if (lower := name.lower()) not in dropped and not lower.startswith("x-ccf-")
-    ]
+    return _relayable(upstream, _DROPPED_RESPONSE)
 
 
 def target_url(endpoint: Endpoint, path: str, query: str) -> str:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from proxy.core.body import counts_only
+
 _BOUNDARY = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -114,14 +116,4 @@ def usage_of(event: SseEvent) -> dict[str, int]:
         return {}
     holder = data.get("message") if event.event == "message_start" else data
     usage = holder.get("usage") if isinstance(holder, dict) else None
-    return usage_counts(usage)
-
-
-def usage_counts(usage: object) -> dict[str, int]:
-    if not isinstance(usage, dict):
-        return {}
-    return {
-        name: value
-        for name, value in usage.items()
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0
-    }
+    return counts_only(usage)

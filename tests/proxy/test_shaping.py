@@ -81,3 +81,13 @@ async def test_other_v1_paths_are_proxied(upstreams, make_proxy) -> None:
         "/v1/models",
         "limit=5",
     )
+
+
+async def test_no_user_agent_is_added_where_the_client_sent_none(upstreams, make_proxy) -> None:
+    a = await upstreams("a")
+    proxy = await make_proxy(f'endpoints: [{{name: a, base_url: "{a.url}"}}]')
+    async with await proxy.post(
+        "/v1/messages", json=REQUEST, skip_auto_headers=["User-Agent"]
+    ) as response:
+        assert response.status == 200
+    assert "User-Agent" not in a.received[0].headers

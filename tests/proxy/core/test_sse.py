@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from proxy.core.body import counts_only
 from proxy.core.sse import (
     SseEvent,
     SseParser,
@@ -17,7 +18,6 @@ from proxy.core.sse import (
     frame,
     gate,
     parse_event,
-    usage_counts,
     usage_of,
 )
 
@@ -292,8 +292,8 @@ def test_usage_counts_keep_only_positive_integers() -> None:
         "service_tier": "standard",
         "server_tool_use": {"web_search_requests": 1},
     }
-    assert usage_counts(usage) == {"input_tokens": 3}
-    assert usage_counts([1]) == {}
+    assert counts_only(usage) == {"input_tokens": 3}
+    assert counts_only([1]) == {}
 
 
 def test_deeply_nested_usage_data_does_not_raise() -> None:
