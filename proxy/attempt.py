@@ -33,7 +33,14 @@ from proxy.core.sse import (
     usage_of,
 )
 from proxy.runtime import Runtime
-from proxy.upstream import Deadline, idle_bound, open_response, read_all, read_chunk
+from proxy.upstream import (
+    Deadline,
+    UpstreamErrors,
+    idle_bound,
+    open_response,
+    read_all,
+    read_chunk,
+)
 from proxy.wire import Incoming, StreamTranslator, Wire, request_data, wire_for
 
 log = logging.getLogger("ccf.proxy")
@@ -312,8 +319,13 @@ class StreamRelay:
         return buffer[:cut]
 
     async def _relay(self, out: web.StreamResponse, idle: float) -> None:
+        content, reading = self.response.content, UpstreamErrors(self.endpoint, "data")
         async with idle_bound(self.endpoint, idle) as watch:
-            while chunk := await read_chunk(self.response, self.endpoint):
+            while True:
+                with reading:  # inline, not `read_chunk`: this runs for every event
+                    chunk = await content.readany()
+                if not chunk:
+                    break
                 watch.touch()
                 data = self._translate(chunk)
                 if data:
