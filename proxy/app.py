@@ -10,17 +10,17 @@ from aiohttp import web
 from proxy import __version__
 from proxy.admin import add_admin_routes
 from proxy.admin.context import Admin
-from proxy.app_keys import LOOP, RUNTIME, SESSION
+from proxy.app_keys import RUNTIME, SESSION, SWEEPER
 from proxy.handler import MAX_BODY, proxy_handler
 from proxy.runtime import Runtime
 from proxy.security import guarding
-from proxy.upstream import new_session
+from proxy.upstream import Sweeper, new_session
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
     session = new_session()
     app[SESSION] = session
-    app[LOOP] = asyncio.get_running_loop()
+    app[SWEEPER] = Sweeper(asyncio.get_running_loop())
     yield
     await session.close()
 

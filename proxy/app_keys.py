@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 from aiohttp import web
 
 from proxy.runtime import Runtime
+from proxy.upstream import Sweeper
 
 RUNTIME = web.AppKey("runtime", Runtime)
 SESSION = web.AppKey("session", aiohttp.ClientSession)
-LOOP = web.AppKey("loop", asyncio.AbstractEventLoop)  # kept: each lookup costs a getpid()
+SWEEPER = web.AppKey("sweeper", Sweeper)  # holds the loop too: each lookup costs a getpid()

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from proxy.app_keys import LOOP
+from proxy.app_keys import SWEEPER
 from proxy.core.body import counts_only, sniff_usage, strip_thinking
 from proxy.core.classify import (
     STATUS_ERROR_TYPE,
@@ -35,6 +35,7 @@ from proxy.core.sse import (
 from proxy.runtime import Runtime
 from proxy.upstream import (
     Deadline,
+    SweptDeadline,
     UpstreamErrors,
     idle_bound,
     open_response,
@@ -125,7 +126,7 @@ class Attempt:
         self.incoming = incoming
         self.trail = trail
         self.config = runtime.config
-        self.loop = request.app[LOOP]
+        self.sweeper = request.app[SWEEPER]
 
     async def run(self, endpoint: Endpoint) -> Outcome:
         data, mapped = request_data(self.incoming, endpoint)
@@ -182,7 +183,7 @@ class Attempt:
     ) -> Outcome:
         timeouts = self.config.timeouts
         try:
-            async with Deadline(timeouts.first_byte, self.loop):
+            async with SweptDeadline(timeouts.first_byte, self.sweeper):
                 response = await open_response(
                     self.session, endpoint.name, shaped, timeouts.connect
                 )
@@ -230,7 +231,7 @@ class Attempt:
         timeouts = self.config.timeouts
         left = started + timeouts.first_byte - self.runtime.clock.monotonic()
         try:
-            async with Deadline(max(left, 0.0), self.loop):
+            async with Deadline(max(left, 0.0), self.sweeper.loop):
                 failure = await relay.hold(timeouts.idle)
         except TimeoutError:
             message = f"{endpoint.name}: no content within {timeouts.first_byte:g} s"

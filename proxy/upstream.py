@@ -138,19 +138,72 @@ class Deadline:
         task = asyncio.current_task(self._loop)
         assert task is not None
         self._task, self._cancelling = task, task.cancelling()
-        self._timer = self._loop.call_at(self._loop.time() + self.seconds, self._check)
+        self._arm(self._loop.time() + self.seconds)
         return self
+
+    def _arm(self, when: float) -> None:
+        self._timer = self._loop.call_at(when, self._check)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
     def _check(self) -> None:
         self._expired = True
         self._task.cancel()
 
     async def __aexit__(self, kind: type[BaseException] | None, exc: Any, tb: Any) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        self._disarm()
         ours = self._expired and self._task.uncancel() <= self._cancelling
         if ours and kind is asyncio.CancelledError:
             raise TimeoutError from exc
+
+
+class Sweeper:
+    """Checks the deadlines of every request on one loop with one periodic timer.
+
+    A timer armed and cancelled per request costs more than the rest of its bookkeeping;
+    deadlines of seconds do not need one each. They fire at most `tick` seconds late.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, tick: float = 0.05) -> None:
+        self.loop = loop
+        self.tick = tick
+        self._due: dict[SweptDeadline, float] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, deadline: SweptDeadline, when: float) -> None:
+        self._due[deadline] = when
+        if self._timer is None:
+            self._timer = self.loop.call_later(self.tick, self._sweep)
+
+    def discard(self, deadline: SweptDeadline) -> None:
+        self._due.pop(deadline, None)
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        expired = [deadline for deadline, when in self._due.items() if when <= now]
+        for deadline in expired:
+            del self._due[deadline]
+            deadline.expire()
+        self._timer = self.loop.call_later(self.tick, self._sweep) if self._due else None
+
+
+class SweptDeadline(Deadline):
+    """A `Deadline` checked by a `Sweeper` instead of a timer of its own."""
+
+    def __init__(self, seconds: float, sweeper: Sweeper) -> None:
+        super().__init__(seconds, sweeper.loop)
+        self._sweeper = sweeper
+
+    def _arm(self, when: float) -> None:
+        self._sweeper.add(self, when)
+
+    def _disarm(self) -> None:
+        self._sweeper.discard(self)
+
+    def expire(self) -> None:
+        self._check()
 
 
 class IdleWatch(Deadline):

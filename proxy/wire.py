@@ -23,7 +23,7 @@ from proxy.core.openai import (
 class Incoming:
     """The client's request, read once. The JSON body is parsed only when something needs it."""
 
-    __slots__ = ("_data", "_parsed", "body", "headers", "method", "path", "query")
+    __slots__ = ("_data", "_model", "_parsed", "body", "headers", "method", "path", "query")
 
     def __init__(
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
@@ -35,6 +35,7 @@ class Incoming:
         self.body = body
         self._data: dict[str, Any] | None = None
         self._parsed = False
+        self._model: str | bool | None = False  # False: not looked for yet
 
     @property
     def data(self) -> dict[str, Any] | None:
@@ -50,6 +51,12 @@ class Incoming:
 
     @property
     def model(self) -> str | None:
+        """The requested model, looked for once."""
+        if self._model is False:
+            self._model = self._find_model()
+        return self._model if isinstance(self._model, str) else None
+
+    def _find_model(self) -> str | None:
         if self._parsed:
             model = self._data.get("model") if self._data else None
             return model if isinstance(model, str) else None
