@@ -50,7 +50,7 @@ class Metrics(Collector):
     """Counters read by `/metrics` and by the settings page. Mutated on the event loop only."""
 
     def __init__(self) -> None:
-        self.requests: Counter[tuple[str, str]] = Counter()  # (endpoint, status)
+        self.requests: Counter[tuple[str, int]] = Counter()  # (endpoint, status)
         self.failovers: Counter[tuple[str, str]] = Counter()  # (endpoint, reason)
         self.tokens: Counter[tuple[str, str]] = Counter()  # (endpoint, kind)
         self.latency: dict[str, LatencyHistogram] = {}
@@ -60,7 +60,7 @@ class Metrics(Collector):
         self.registry.register(self)
 
     def count_request(self, endpoint: str, status: int) -> None:
-        self.requests[endpoint, str(status)] += 1
+        self.requests[endpoint, status] += 1
 
     def count_failover(self, endpoint: str, reason: str) -> None:
         self.failovers[endpoint, reason] += 1
@@ -79,9 +79,10 @@ class Metrics(Collector):
         return generate_latest(self.registry)
 
     def collect(self) -> Iterator[Metric]:
+        by_status = Counter({(name, str(status)): n for (name, status), n in self.requests.items()})
         yield _counter(
             "ccf_requests", "Proxied requests by answering endpoint and status",
-            ("endpoint", "status"), self.requests,
+            ("endpoint", "status"), by_status,
         )  # fmt: skip
         yield _counter(
             "ccf_failovers", "Attempts that moved on to the next endpoint, by reason",

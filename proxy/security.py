@@ -14,15 +14,12 @@ from proxy.core.sse import error_body
 
 LOCAL_PATHS = ("/health", "/metrics")
 ConfigGetter = Callable[[], Config]
-ADMIN_PREFIX = "/_ccf/"
+ADMIN_ROOT = "/_ccf"
+ADMIN_PREFIX = ADMIN_ROOT + "/"
 
 
 def is_admin(path: str) -> bool:
-    return path == ADMIN_PREFIX.rstrip("/") or path.startswith(ADMIN_PREFIX)
-
-
-def is_proxied(path: str) -> bool:
-    return path not in LOCAL_PATHS and not is_admin(path)
+    return path.startswith(ADMIN_PREFIX) or path == ADMIN_ROOT
 
 
 def refuse(status: int, kind: str, message: str) -> web.Response:
@@ -45,7 +42,9 @@ def check(request: web.Request, config: Config) -> web.Response | None:
     The settings page and admin API (`/_ccf/`) are for this machine only: loopback `Host`
     always, and their own admin token instead of `x-ccf-token`.
     """
-    token = None if is_admin(request.path) else config.security.access_token
+    path = request.path
+    admin = is_admin(path)
+    token = None if admin else config.security.access_token
     if token is not None:
         given = request.headers.get("x-ccf-token", "")
         if not hmac.compare_digest(given.encode(), token.value.encode()):
@@ -53,7 +52,8 @@ def check(request: web.Request, config: Config) -> web.Response | None:
     elif not host_allowed(request.headers.get("Host", ""), local_port(request)):
         message = "Host must be localhost or 127.0.0.1 with the proxy's port."
         return refuse(403, "permission_error", message)
-    if is_proxied(request.path) and from_a_web_page(request):
+    proxied = not admin and path not in LOCAL_PATHS
+    if proxied and from_a_web_page(request):
         return refuse(403, "permission_error", "Requests from web pages are refused.")
     return None
 

@@ -58,7 +58,7 @@ def counters(metrics: Metrics) -> dict[str, dict[str, Any]]:
     for (endpoint, status), count in sorted(metrics.requests.items()):
         entry = row(endpoint)
         entry["requests"] += count
-        entry["by_status"][status] = count
+        entry["by_status"][str(status)] = count
     for (endpoint, reason), count in sorted(metrics.failovers.items()):
         row(endpoint)["failovers"][reason] = count
     return out
