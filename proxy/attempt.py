@@ -112,6 +112,8 @@ def answered(
 class Attempt:
     """Everything needed to try one endpoint for one request."""
 
+    __slots__ = ("config", "incoming", "request", "runtime", "session", "sweeper", "trail")
+
     def __init__(
         self,
         runtime: Runtime,
@@ -259,6 +261,11 @@ def error_body_bytes(failure: Failure) -> bytes:
 
 class StreamRelay:
     """Holds a stream until its first content block, then relays it byte for byte."""
+
+    __slots__ = (
+        "endpoint", "error_event", "finished", "held", "parser", "response", "translator",
+        "unsent", "usage",
+    )  # fmt: skip
 
     def __init__(
         self, endpoint: str, response: aiohttp.ClientResponse, translator: StreamTranslator | None

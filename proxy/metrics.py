@@ -52,7 +52,7 @@ class Metrics(Collector):
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, int]] = Counter()  # (endpoint, status)
         self.failovers: Counter[tuple[str, str]] = Counter()  # (endpoint, reason)
-        self.tokens: Counter[tuple[str, str]] = Counter()  # (endpoint, kind)
+        self.tokens: dict[str, dict[str, int]] = {}  # endpoint: {kind: tokens}
         self.latency: dict[str, LatencyHistogram] = {}
         self.up: dict[str, bool] = {}  # endpoint: not cooling down
         self.in_flight = 0
@@ -72,8 +72,11 @@ class Metrics(Collector):
         histogram.observe(seconds)
 
     def count_tokens(self, endpoint: str, usage: Mapping[str, int]) -> None:
+        counts = self.tokens.get(endpoint)
+        if counts is None:
+            counts = self.tokens[endpoint] = {}
         for kind, amount in usage.items():
-            self.tokens[endpoint, kind] += amount
+            counts[kind] = counts.get(kind, 0) + amount
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -104,8 +107,15 @@ class Metrics(Collector):
         yield GaugeMetricFamily(
             "ccf_in_flight_requests", "Requests being proxied", value=self.in_flight
         )
+        tokens = Counter(
+            {
+                (endpoint, kind): n
+                for endpoint, kinds in self.tokens.items()
+                for kind, n in kinds.items()
+            }
+        )
         yield _counter(
-            "ccf_tokens", "Tokens reported in responses' usage", ("endpoint", "kind"), self.tokens
+            "ccf_tokens", "Tokens reported in responses' usage", ("endpoint", "kind"), tokens
         )
 
 

@@ -112,8 +112,8 @@ class Runtime:
     def record_success(self, name: str, started: float) -> None:
         before = self.health.get(name, HEALTHY)
         after = after_success(before, started)
-        if after is not before:
-            self.health = {**self.health, name: after}
+        if after is not before:  # recovered: healthy endpoints have no entry
+            self.health = {n: h for n, h in self.health.items() if n != name}
             log.info("%s recovered", name)
             self._changed()
 

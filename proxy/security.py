@@ -27,8 +27,13 @@ def refuse(status: int, kind: str, message: str) -> web.Response:
 
 
 def host_allowed(host: str, port: int) -> bool:
-    name, _, given_port = host.rpartition(":")
-    return name.lower() in LOOPBACK_NAMES and given_port == str(port)
+    return host.lower() in loopback_hosts(port)
+
+
+@functools.lru_cache(maxsize=8)
+def loopback_hosts(port: int) -> frozenset[str]:
+    """Every `Host` value that names this machine's loopback and `port`."""
+    return frozenset(f"{name}:{port}" for name in LOOPBACK_NAMES)
 
 
 def local_port(request: web.Request) -> int:

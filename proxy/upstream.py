@@ -128,6 +128,8 @@ class Deadline:
     """Times out the current task after `seconds`: `asyncio.timeout` without its per-use
     loop and task lookups (each a `getpid()` system call on Python 3.11), for the hot path."""
 
+    __slots__ = ("_cancelling", "_expired", "_loop", "_task", "_timer", "seconds")
+
     def __init__(self, seconds: float, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.seconds = seconds
         self._loop = loop or asyncio.get_running_loop()
@@ -192,6 +194,8 @@ class Sweeper:
 class SweptDeadline(Deadline):
     """A `Deadline` checked by a `Sweeper` instead of a timer of its own."""
 
+    __slots__ = ("_sweeper",)
+
     def __init__(self, seconds: float, sweeper: Sweeper) -> None:
         super().__init__(seconds, sweeper.loop)
         self._sweeper = sweeper
@@ -212,6 +216,8 @@ class IdleWatch(Deadline):
     `touch()` after each chunk is a clock read; the timer re-arms itself until the stream
     has really been silent for `seconds`, then times out the enclosing task.
     """
+
+    __slots__ = ("_last",)
 
     def __init__(self, seconds: float, loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(seconds, loop)

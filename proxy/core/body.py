@@ -54,22 +54,35 @@ _DECODER = json.JSONDecoder()
 
 
 def _last_usage(body: bytes) -> bytes | None:
-    last = _USAGE_RE.match(body, max(body.rfind(b'"usage"'), 0))
+    at = body.rfind(b'"usage"')
+    flat = _flat_object_after(body, at + len(b'"usage"')) if at >= 0 else None
+    if flat is not None:
+        return flat
+    last = _USAGE_RE.match(body, max(at, 0))
     if last is not None:
         return last.group(1)
     matches = _USAGE_RE.findall(body)  # the last "usage" text was not the object
     return matches[-1] if matches else None
 
 
+def _flat_object_after(body: bytes, start: int) -> bytes | None:
+    """`_USAGE_RE`'s object when it has no nested object (the usual case), found with byte
+    searches, which cost a fifth of the regex; None for anything else."""
+    brace = body.find(b"{", start)
+    if brace < 0 or body[start:brace].strip() != b":":
+        return None
+    end = body.find(b"}", brace)
+    if end < 0 or body.find(b"{", brace + 1, end) >= 0:
+        return None
+    return body[brace : end + 1]
+
+
 def counts_only(usage: object) -> dict[str, int]:
     """The entries of a `usage` object that are positive whole numbers."""
     if not isinstance(usage, dict):
         return {}
-    return {
-        name: value
-        for name, value in usage.items()
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0
-    }
+    # `type() is int` rather than isinstance, so that True is not a count
+    return {name: value for name, value in usage.items() if type(value) is int and value > 0}
 
 
 def looks_like_json_object(body: bytes) -> bool:
