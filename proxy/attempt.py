@@ -285,8 +285,11 @@ class StreamRelay:
 
     def _observe(self, data: bytes, only: tuple[bytes, ...] = ()) -> str:
         """Parse relayed bytes; return the strongest gate verdict seen."""
+        events = self.parser.feed(data, only)
+        if not events:
+            return "hold"
         verdict = "hold"
-        for event in self.parser.feed(data, only):
+        for event in events:
             self.usage.update(usage_of(event))
             if event.event == "message_stop":
                 self.finished = True
@@ -327,15 +330,17 @@ class StreamRelay:
         return buffer[:cut]
 
     async def _relay(self, out: web.StreamResponse, idle: float) -> None:
+        # Runs for every event, so with its lookups hoisted and no helper coroutines.
         content, reading = self.response.content, UpstreamErrors(self.endpoint, "data")
+        translate = self.translator.feed if self.translator else None
         async with idle_bound(self.endpoint, idle) as watch:
             while True:
-                with reading:  # inline, not `read_chunk`: this runs for every event
+                with reading:
                     chunk = await content.readany()
                 if not chunk:
                     break
                 watch.touch()
-                data = self._translate(chunk)
+                data = translate(chunk) if translate else chunk
                 if data:
                     self._observe(data, AFTER_COMMIT)
                     await out.write(self._whole(data))

@@ -58,6 +58,12 @@ class SseParser:
         """Whole events completed by `chunk`; with `only`, just those whose bytes contain one
         of these markers (the rest are framed but not parsed, which is much cheaper)."""
         buffer = self._buffer + chunk if self._buffer else chunk
+        if only and b"\r" not in buffer and not _mentions(buffer, only):
+            self._buffer = buffer[_end_of_last_lf_boundary(buffer) :]
+            return []  # the usual chunk after commit: a delta, framed with byte searches
+        return self._feed_events(buffer, only)
+
+    def _feed_events(self, buffer: bytes, only: tuple[bytes, ...]) -> list[SseEvent]:
         events: list[SseEvent] = []
         start = 0
         for match in _BOUNDARY.finditer(buffer):
@@ -79,6 +85,22 @@ class SseParser:
         rest, self._buffer = self._buffer, b""
         event = parse_event(rest) if rest.strip() else None
         return [event] if event is not None else []
+
+
+def _end_of_last_lf_boundary(buffer: bytes) -> int:
+    """Where `_BOUNDARY.finditer` would end its last match in text without CR (0: none).
+
+    It pairs newlines from the left, so in a run of them the last match ends an even number
+    of newlines after the run's start.
+    """
+    last = buffer.rfind(b"\n\n")
+    if last < 0:
+        return 0
+    run_start = last
+    while run_start > 0 and buffer[run_start - 1] == 0x0A:
+        run_start -= 1
+    run_end = last + 2
+    return run_start + (run_end - run_start) // 2 * 2
 
 
 def _mentions(raw: bytes, markers: tuple[bytes, ...]) -> bool:

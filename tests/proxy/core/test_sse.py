@@ -201,6 +201,28 @@ def test_arbitrary_bytes_parse_the_same_however_they_are_split(data: bytes, cuts
     assert all(e.raw in data for e in whole)
 
 
+ONLY = (b"message_delta", b"message_stop")
+PIECES = [b"\n", b"\r", b"\r\n", b"data: x", b"event: message_delta", b"event: ping",
+          b"message_stop", b":", b"data: {}"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(PIECES), max_size=30).map(b"".join),
+    st.sets(st.integers(0, 300), max_size=8),
+)
+def test_filtered_feeding_frames_exactly_like_the_general_path(data: bytes, cuts: set[int]) -> None:
+    """The byte-search shortcut for chunks with nothing to parse leaves the same pending
+    bytes and finds the same events as framing every event with the regex."""
+    points = sorted(c for c in cuts if c <= len(data))
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    quick, general = SseParser(), SseParser()
+    for chunk in chunks:
+        general_events = general._feed_events(general.pending + chunk, ONLY)
+        assert quick.feed(chunk, ONLY) == general_events
+        assert quick.pending == general.pending
+
+
 # ---------------------------------------------------------------- the commit gate
 
 
