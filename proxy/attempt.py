@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from proxy.app_keys import SWEEPER
-from proxy.core.body import counts_only, sniff_usage, strip_thinking
+from proxy.core.body import sniff_usage, strip_thinking
 from proxy.core.classify import (
     STATUS_ERROR_TYPE,
     error_type_and_message,
@@ -67,7 +68,7 @@ class Answered:
     response: web.StreamResponse
     status: int
     buffered: Buffered | None = None
-    usage: dict[str, int] = field(default_factory=dict)
+    usage: Mapping[str, object] = field(default_factory=dict)  # as reported: see count_tokens
 
 
 @dataclass(slots=True)
@@ -103,7 +104,7 @@ def buffered_response(answer: Buffered, endpoint: str, trail: Trail) -> web.Resp
 
 
 def answered(
-    answer: Buffered, endpoint: str, trail: Trail, usage: dict[str, int] | None = None
+    answer: Buffered, endpoint: str, trail: Trail, usage: Mapping[str, object] | None = None
 ) -> Answered:
     response = buffered_response(answer, endpoint, trail)
     return Answered(response, answer.status, answer, usage or {})
@@ -224,7 +225,7 @@ class Attempt:
         body = wire.success_body(body, self.incoming.model or "")
         self.trail.add(endpoint.name, str(response.status))
         answer = Buffered(response.status, response_headers(response.headers.items()), body)
-        return answered(answer, endpoint.name, self.trail, counts_only(sniff_usage(body)))
+        return answered(answer, endpoint.name, self.trail, sniff_usage(body))
 
     async def _stream(
         self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse, started: float

@@ -10,7 +10,7 @@ from proxy.app_keys import RUNTIME, SESSION
 from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
 from proxy.core.sse import error_body
 from proxy.runtime import Activity, Runtime
-from proxy.wire import Incoming, wire_for
+from proxy.wire import Incoming
 
 log = logging.getLogger("ccf.proxy")
 MAX_BODY = 32 * 1024 * 1024
@@ -57,7 +57,7 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
 async def failover(
     runtime: Runtime, request: web.Request, incoming: Incoming, trail: Trail
 ) -> tuple[web.StreamResponse, str | None]:
-    plan = runtime.plan(lambda e: wire_for(e).accepts(incoming.path))
+    plan = runtime.plan(incoming.path)
     if incoming.body and not incoming.is_json:
         plan = plan[:1]  # not JSON: no model to map, so no translation; forward to one endpoint
     session = request.app[SESSION]

@@ -71,12 +71,14 @@ class Metrics(Collector):
             histogram = self.latency[endpoint] = LatencyHistogram()
         histogram.observe(seconds)
 
-    def count_tokens(self, endpoint: str, usage: Mapping[str, int]) -> None:
+    def count_tokens(self, endpoint: str, usage: Mapping[str, object]) -> None:
+        """Adds the positive whole numbers of a `usage` object (the rest are not counts)."""
         counts = self.tokens.get(endpoint)
         if counts is None:
             counts = self.tokens[endpoint] = {}
         for kind, amount in usage.items():
-            counts[kind] = counts.get(kind, 0) + amount
+            if type(amount) is int and amount > 0:  # not isinstance: True is not a count
+                counts[kind] = counts.get(kind, 0) + amount
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -15,9 +15,11 @@ from proxy.core.plan import ordered_endpoints, plan_attempts
 from proxy.core.status import Snapshot, snapshot
 from proxy.keys import ResolvedKeys
 from proxy.metrics import Metrics
+from proxy.wire import wire_for
 
 log = logging.getLogger("ccf.proxy")
 ACTIVITY_SIZE = 300
+MAX_PATHS_KEPT = 64  # request paths whose accepting endpoints are remembered
 
 
 @dataclass(slots=True)  # not frozen: made for every request, and frozen takes 2.5× as long
@@ -49,6 +51,7 @@ class Runtime:
     ) -> None:
         self._config = config
         self.ordered = ordered_endpoints(config)  # kept with the config it comes from
+        self._accepting: dict[str, tuple[Endpoint, ...]] = {}  # per path: those that take it
         self.keys = keys
         self.clock = clock
         self.secret_sink = secret_sink
@@ -91,9 +94,15 @@ class Runtime:
             for e in self.config.endpoints
         }
 
-    def plan(self, accepts: Callable[[Endpoint], bool]) -> tuple[Endpoint, ...]:
+    def plan(self, path: str) -> tuple[Endpoint, ...]:
+        """The endpoints a request to `path` tries, in order (see `plan_attempts`)."""
+        accepting = self._accepting.get(path)
+        if accepting is None:
+            accepting = tuple(e for e in self.ordered if wire_for(e).accepts(path))
+            if len(self._accepting) < MAX_PATHS_KEPT:
+                self._accepting[path] = accepting
         now = self.clock.monotonic()
-        return plan_attempts(self.config, self.health, now, accepts, self.ordered)
+        return plan_attempts(self.config, self.health, now, ordered=accepting)
 
     def record_failure(self, name: str, failure: Failure, started: float) -> None:
         before = self.health.get(name, HEALTHY)
@@ -122,6 +131,7 @@ class Runtime:
         names = {e.name for e in config.endpoints}
         self._config = config
         self.ordered = ordered_endpoints(config)
+        self._accepting = {}
         self.keys = keys
         self.health = {name: h for name, h in self.health.items() if name in names}
         self._share_secrets()

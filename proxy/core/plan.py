@@ -20,18 +20,19 @@ def plan_attempts(
     config: Config,
     health: Mapping[str, Health],
     now: float,
-    accepts: Callable[[Endpoint], bool] = lambda _: True,
+    accepts: Callable[[Endpoint], bool] | None = None,
     ordered: tuple[Endpoint, ...] | None = None,
 ) -> tuple[Endpoint, ...]:
     """Endpoints to try for one request.
 
     Paused: the first endpoint only. Otherwise those not cooling down; if all are cooling,
     the one whose cooldown ends soonest, once. Never empty while an endpoint `accepts` it.
-    `ordered` is `ordered_endpoints(config)`, when the caller keeps it.
+    `ordered` is `ordered_endpoints(config)` (or the part of it that accepts the request),
+    when the caller keeps it.
     """
     if ordered is None:
         ordered = ordered_endpoints(config)
-    order = tuple(e for e in ordered if accepts(e))
+    order = ordered if accepts is None else tuple(e for e in ordered if accepts(e))
     if not order:
         return ()
     if config.routing.paused:

@@ -1,0 +1,53 @@
+"""The metrics kept in plain counters and rendered by a custom collector."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from proxy.metrics import Metrics
+
+
+def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = metrics.render().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_only_positive_whole_numbers_are_counted_as_tokens() -> None:
+    metrics = Metrics()
+    usage = {"input_tokens": 3, "cached": True, "tier": "standard", "refund": -2, "ratio": 1.5}
+    metrics.count_tokens("a", usage)
+    metrics.count_tokens("a", {"input_tokens": 4, "output_tokens": 1})
+    tokens = {
+        labels: v for (name, labels), v in samples(metrics).items() if name == "ccf_tokens_total"
+    }
+    assert tokens == {
+        (("endpoint", "a"), ("kind", "input_tokens")): 7.0,
+        (("endpoint", "a"), ("kind", "output_tokens")): 1.0,
+    }
+
+
+def test_requests_failovers_latency_and_gauges_render_as_prometheus_text() -> None:
+    metrics = Metrics()
+    metrics.count_request("a", 200)
+    metrics.count_request("a", 200)
+    metrics.count_failover("a", "529")
+    for seconds in (0.01, 0.3, 400):
+        metrics.observe_latency("a", seconds)
+    metrics.up = {"a": False, "b": True}
+    metrics.in_flight = 2
+    found = samples(metrics)
+    assert found["ccf_requests_total", (("endpoint", "a"), ("status", "200"))] == 2
+    assert found["ccf_failovers_total", (("endpoint", "a"), ("reason", "529"))] == 1
+    latency = (("endpoint", "a"),)
+    assert found["ccf_upstream_latency_seconds_count", latency] == 3
+    assert found["ccf_upstream_latency_seconds_sum", latency] == 400.31
+    assert found["ccf_upstream_latency_seconds_bucket", (("endpoint", "a"), ("le", "0.05"))] == 1
+    assert found["ccf_upstream_latency_seconds_bucket", (("endpoint", "a"), ("le", "0.5"))] == 2
+    assert found["ccf_upstream_latency_seconds_bucket", (("endpoint", "a"), ("le", "+Inf"))] == 3
+    assert found["ccf_endpoint_up", (("endpoint", "a"),)] == 0
+    assert found["ccf_endpoint_up", (("endpoint", "b"),)] == 1
+    assert found["ccf_in_flight_requests", ()] == 2
