@@ -265,7 +265,7 @@ class StreamRelay:
 
     __slots__ = (
         "endpoint", "error_event", "finished", "held", "parser", "response", "translator",
-        "unsent", "usage",
+        "usage",
     )  # fmt: skip
 
     def __init__(
@@ -275,8 +275,8 @@ class StreamRelay:
         self.response = response
         self.translator = translator
         self.parser = SseParser()
-        self.held: list[bytes] = []
-        self.unsent = b""  # the start of an event not yet whole: relayed once it is
+        self.held: list[bytes] = []  # until commit; after it, the parser holds back only
+        # the start of an event not yet whole, so an error frame never lands inside one
         self.usage: dict[str, int] = {}
         self.finished = False
         self.error_event: SseEvent | None = None
@@ -284,11 +284,12 @@ class StreamRelay:
     def _translate(self, chunk: bytes) -> bytes:
         return self.translator.feed(chunk) if self.translator else chunk
 
-    def _observe(self, data: bytes, only: tuple[bytes, ...] = ()) -> str:
-        """Parse relayed bytes; return the strongest gate verdict seen."""
-        events = self.parser.feed(data, only)
-        if not events:
-            return "hold"
+    def _observe(self, data: bytes) -> str:
+        """Parse held bytes; return the strongest gate verdict seen."""
+        return self._note(self.parser.feed(data))
+
+    def _note(self, events: list[SseEvent]) -> str:
+        """Take in the usage and end of `events`; return the strongest gate verdict seen."""
         verdict = "hold"
         for event in events:
             self.usage.update(usage_of(event))
@@ -322,18 +323,11 @@ class StreamRelay:
     def _finish(self) -> bytes:
         return self.translator.finish() if self.translator else b""
 
-    def _whole(self, data: bytes) -> bytes:
-        """Observed bytes up to the last whole event; a cut-off event waits for its end, so
-        an error frame after a break never lands inside one."""
-        buffer = self.unsent + data if self.unsent else data
-        cut = len(buffer) - len(self.parser.pending)
-        self.unsent = buffer[cut:]
-        return buffer[:cut]
-
     async def _relay(self, out: web.StreamResponse, idle: float) -> None:
         # Runs for every event, so with its lookups hoisted and no helper coroutines.
         content, reading = self.response.content, UpstreamErrors(self.endpoint, "data")
         translate = self.translator.feed if self.translator else None
+        frame = self.parser.frame
         async with idle_bound(self.endpoint, idle) as watch:
             while True:
                 with reading:
@@ -341,24 +335,25 @@ class StreamRelay:
                 if not chunk:
                     break
                 watch.touch()
-                data = translate(chunk) if translate else chunk
-                if data:
-                    self._observe(data, AFTER_COMMIT)
-                    await out.write(self._whole(data))
+                whole, events = frame(translate(chunk) if translate else chunk, AFTER_COMMIT)
+                if events:
+                    self._note(events)
+                if whole:
+                    await out.write(whole)
 
     async def commit(self, request: web.Request, out: web.StreamResponse, idle: float) -> None:
         await out.prepare(request)
-        await out.write(self._whole(b"".join(self.held)))
+        held = b"".join(self.held)  # parsed already: the parser holds back its unfinished end
         self.held.clear()
+        await out.write(held[: len(held) - len(self.parser.pending)])
         try:
             await self._relay(out, idle)
-            tail = self._finish()
-            if tail:
-                self._observe(tail)
-                await out.write(self._whole(tail))
+            whole, events = self.parser.frame(self._finish())
+            self._note(events)
+            await out.write(whole)
             if not self.finished:
                 raise UpstreamResetError(f"{self.endpoint}: stream ended without message_stop")
-            await out.write(self.unsent)
+            await out.write(self.parser.pending)
         except UpstreamError as exc:
             log.warning("committed stream from %s broke: %s", self.endpoint, exc)
             await out.write(error_frame("api_error", f"upstream {exc}; the response is incomplete"))
