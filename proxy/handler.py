@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from proxy.wire import Incoming
 
 log = logging.getLogger("ccf.proxy")
 MAX_BODY = 32 * 1024 * 1024
+CLIENT_CLOSED = 499  # nginx's status for "the client went away before the answer"
 
 
 def error_response(
@@ -46,6 +48,9 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         response, endpoint_name = await failover(runtime, request, incoming, trail)
         status = response.status
         return response
+    except asyncio.CancelledError:
+        status = CLIENT_CLOSED
+        raise
     finally:
         runtime.metrics.in_flight -= 1
         runtime.metrics.count_request(endpoint_name or "none", status)

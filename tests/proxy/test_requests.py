@@ -28,7 +28,12 @@ async def test_client_disconnect_cancels_the_upstream_request(upstreams, make_pr
         await asyncio.sleep(0.01)
     task.cancel()
     await asyncio.wait_for(a.disconnected.wait(), 2)
+    for _ in range(100):
+        if proxy.runtime.metrics.in_flight == 0:
+            break
+        await asyncio.sleep(0.01)
     assert proxy.runtime.metrics.in_flight == 0
+    assert proxy.runtime.activity[-1].status == 499  # not a 502: the client left
 
 
 async def test_client_disconnect_mid_stream_closes_the_upstream(upstreams, make_proxy) -> None:
