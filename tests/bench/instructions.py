@@ -1,0 +1,145 @@
+"""Machine instructions per request, counted by valgrind: ``python -m tests.bench.instructions``.
+
+Timings on a shared two-core VM move by ±8% from one run to the next; instruction counts do
+not (two runs agree within 0.3%), which makes them the tool for telling whether a change to
+the hot path helped by 1%. One process runs the fake upstream, the server under test and an
+aiohttp client (10 requests at a time) under ``valgrind --tool=cachegrind``; the count for N
+requests minus the count for none, divided by N, is the cost of one request. The client's and
+the fake's shares are the same for every target, so "direct" (no server in between) is
+subtracted to leave the server's own.
+
+Instructions are not time: system calls are not counted, and an operation that is cheap in
+silicon but long in instructions (an exception raised and caught inside C code) weighs more
+than it costs. Confirm a gain with ``python -m tests.bench``.
+Needs Debian's ``valgrind``. Each count takes 10–40 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+
+from tests.bench import payload, reference
+from tests.bench import upstream as fake
+
+TARGETS = ("direct", "reference", "proxy")
+HEADERS = {
+    "Content-Type": "application/json",
+    "anthropic-version": "2023-06-01",
+    "anthropic-beta": "claude-code-20250219",
+    "x-api-key": "sk-ant-bench-not-a-real-key",
+    "User-Agent": "claude-cli/2.0.0 (external, cli)",
+    "Accept": "application/json",
+}
+
+
+async def _site(app: web.Application) -> str:
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+def _proxy_app(up_url: str) -> web.Application:
+    from proxy.app import create_app
+    from proxy.clock import SystemClock
+    from proxy.core.config import parse_config
+    from proxy.keys import ResolvedKeys
+    from proxy.runtime import Runtime
+
+    config = parse_config(
+        {"endpoints": [{"name": "fake", "base_url": up_url, "auth": "client"}]}, {}
+    )
+    return create_app(Runtime(config, ResolvedKeys({}, {}), SystemClock()))
+
+
+def _reference_app(up_url: str) -> web.Application:
+    app = web.Application()
+    app[reference.UPSTREAM] = up_url
+
+    async def session(app: web.Application) -> AsyncIterator[None]:
+        app[reference.SESSION] = ClientSession(
+            connector=TCPConnector(limit=0), auto_decompress=False, timeout=ClientTimeout(None)
+        )
+        yield
+        await app[reference.SESSION].close()
+
+    app.cleanup_ctx.append(session)
+    app.router.add_route("*", "/{tail:.*}", reference.forward)
+    return app
+
+
+async def _drive(target: str, stream: bool, requests: int) -> None:
+    up = web.Application()
+    up[fake.N_EVENTS], up[fake.INTERVAL], up[fake.TEXT_STAMP] = 100, 0.002, False
+    up.router.add_post("/v1/messages", fake.messages)
+    up_url = await _site(up)
+    apps = {"proxy": _proxy_app, "reference": _reference_app}
+    url = await _site(apps[target](up_url)) if target in apps else up_url
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)  # as `ccf serve` runs, so collections do not add noise
+    body = payload.request_body(stream=stream)
+    async with ClientSession() as client:
+
+        async def one() -> None:
+            async with client.post(url + "/v1/messages", data=body, headers=HEADERS) as r:
+                assert r.status == 200, r.status
+                await r.read()
+
+        for _ in range(3):
+            await one()
+        for _ in range(requests // 10):
+            await asyncio.gather(*(one() for _ in range(10)))
+
+
+def count(target: str, stream: bool, requests: int) -> int:
+    """Instructions of a whole run under valgrind."""
+    argv = [sys.executable, "-m", "tests.bench.instructions", "--child", target]
+    argv += ["--requests", str(requests)] + (["--stream"] if stream else [])
+    grind = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    done = subprocess.run([*grind, *argv], capture_output=True, text=True, timeout=900, check=True)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def per_item(target: str, stream: bool, requests: int) -> float:
+    items = requests * (100 if stream else 1)
+    return (count(target, stream, requests) - count(target, stream, 0)) / items
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.bench.instructions", description=__doc__)
+    p.add_argument("--stream", action="store_true", help="per streamed event, not per request")
+    p.add_argument("--requests", type=int, default=1000)
+    p.add_argument("--child", choices=TARGETS, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        asyncio.run(_drive(args.child, args.stream, args.requests))
+        return 0
+    if shutil.which("valgrind") is None:
+        print("valgrind not found: apt-get install valgrind", file=sys.stderr)
+        return 2
+    requests = args.requests // 10 if args.stream else args.requests
+    unit = "event" if args.stream else "request"
+    counts = {t: per_item(t, args.stream, requests) for t in TARGETS}
+    for target in ("reference", "proxy"):
+        own = counts[target] - counts["direct"]
+        print(f"{target:9s} {own:10,.0f} instructions per {unit}")
+    ratio = (counts["proxy"] - counts["direct"]) / (counts["reference"] - counts["direct"])
+    print(f"proxy/reference {ratio:.2f}   (client and fake upstream: {counts['direct']:,.0f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
