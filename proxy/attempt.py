@@ -330,8 +330,11 @@ class StreamRelay:
         frame = self.parser.frame
         async with idle_bound(self.endpoint, idle) as watch:
             while True:
-                with reading:
+                try:  # not `with reading`: a `try` costs nothing until something is raised
                     chunk = await content.readany()
+                except Exception as exc:
+                    reading.raise_translated(exc)
+                    raise
                 if not chunk:
                     break
                 watch.touch()
