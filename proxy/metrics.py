@@ -21,6 +21,8 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from proxy.core.body import counts_only
+
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 90, 180)
 
 
@@ -72,13 +74,12 @@ class Metrics(Collector):
         histogram.observe(seconds)
 
     def count_tokens(self, endpoint: str, usage: Mapping[str, object]) -> None:
-        """Adds the positive whole numbers of a `usage` object (the rest are not counts)."""
+        """Adds the counts of a `usage` object (what `counts_only` keeps)."""
         counts = self.tokens.get(endpoint)
         if counts is None:
             counts = self.tokens[endpoint] = {}
-        for kind, amount in usage.items():
-            if type(amount) is int and amount > 0:  # not isinstance: True is not a count
-                counts[kind] = counts.get(kind, 0) + amount
+        for kind, amount in counts_only(usage).items():
+            counts[kind] = counts.get(kind, 0) + amount
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from proxy.core.models import map_model
@@ -79,7 +80,7 @@ def _flat_object_after(body: bytes, start: int) -> bytes | None:
 
 def counts_only(usage: object) -> dict[str, int]:
     """The entries of a `usage` object that are positive whole numbers."""
-    if not isinstance(usage, dict):
+    if not isinstance(usage, Mapping):
         return {}
     # `type() is int` rather than isinstance, so that True is not a count
     return {name: value for name, value in usage.items() if type(value) is int and value > 0}
