@@ -23,9 +23,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 
-from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+from aiohttp import ClientSession, web
 
 from tests.bench import payload, reference
 from tests.bench import upstream as fake
@@ -61,28 +60,9 @@ def _proxy_app(up_url: str) -> web.Application:
     return create_app(Runtime(config, ResolvedKeys({}, {}), SystemClock()))
 
 
-def _reference_app(up_url: str) -> web.Application:
-    app = web.Application()
-    app[reference.UPSTREAM] = up_url
-
-    async def session(app: web.Application) -> AsyncIterator[None]:
-        app[reference.SESSION] = ClientSession(
-            connector=TCPConnector(limit=0), auto_decompress=False, timeout=ClientTimeout(None)
-        )
-        yield
-        await app[reference.SESSION].close()
-
-    app.cleanup_ctx.append(session)
-    app.router.add_route("*", "/{tail:.*}", reference.forward)
-    return app
-
-
 async def _drive(target: str, stream: bool, requests: int) -> None:
-    up = web.Application()
-    up[fake.N_EVENTS], up[fake.INTERVAL], up[fake.TEXT_STAMP] = 100, 0.002, False
-    up.router.add_post("/v1/messages", fake.messages)
-    up_url = await _site(up)
-    apps = {"proxy": _proxy_app, "reference": _reference_app}
+    up_url = await _site(fake.create_app(n_events=100, interval_ms=2))
+    apps = {"proxy": _proxy_app, "reference": reference.create_app}
     url = await _site(apps[target](up_url)) if target in apps else up_url
     gc.collect()
     gc.freeze()

@@ -43,20 +43,25 @@ async def forward(request: web.Request) -> web.StreamResponse:
         return out
 
 
-async def serve(upstream: str, max_seconds: float) -> None:
+async def _session(app: web.Application) -> AsyncIterator[None]:
+    app[SESSION] = ClientSession(
+        connector=TCPConnector(limit=0), auto_decompress=False, timeout=ClientTimeout(None)
+    )
+    yield
+    await app[SESSION].close()
+
+
+def create_app(upstream: str) -> web.Application:
+    """The reference proxy, forwarding everything to `upstream`."""
     app = web.Application()
     app[UPSTREAM] = upstream.rstrip("/")
-
-    async def session_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[SESSION] = ClientSession(
-            connector=TCPConnector(limit=0), auto_decompress=False, timeout=ClientTimeout(None)
-        )
-        yield
-        await app[SESSION].close()
-
-    app.cleanup_ctx.append(session_ctx)
+    app.cleanup_ctx.append(_session)
     app.router.add_route("*", "/{tail:.*}", forward)
-    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+    return app
+
+
+async def serve(upstream: str, max_seconds: float) -> None:
+    runner = web.AppRunner(create_app(upstream), access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
     await site.start()

@@ -82,13 +82,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-async def serve(
-    n_events: int,
-    interval_ms: float,
-    max_seconds: float,
-    wire_format: str = "anthropic",
-    text_stamp: bool = False,
-) -> None:
+def create_app(
+    n_events: int, interval_ms: float, wire_format: str = "anthropic", text_stamp: bool = False
+) -> web.Application:
+    """The fake provider: Anthropic `/v1/messages`, or OpenAI `/v1/chat/completions`."""
     app = web.Application()
     app[N_EVENTS] = n_events
     app[INTERVAL] = interval_ms / 1000
@@ -97,6 +94,17 @@ async def serve(
         app.router.add_post("/v1/chat/completions", chat_completions)
     else:
         app.router.add_post("/v1/messages", messages)
+    return app
+
+
+async def serve(
+    n_events: int,
+    interval_ms: float,
+    max_seconds: float,
+    wire_format: str = "anthropic",
+    text_stamp: bool = False,
+) -> None:
+    app = create_app(n_events, interval_ms, wire_format, text_stamp)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
