@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -35,10 +36,9 @@ from proxy.core.sse import (
 )
 from proxy.runtime import Runtime
 from proxy.upstream import (
-    Deadline,
+    IdleBound,
     SweptDeadline,
     UpstreamErrors,
-    idle_bound,
     open_response,
     read_all,
     read_chunk,
@@ -48,7 +48,7 @@ from proxy.wire import Incoming, StreamTranslator, Wire, request_data, wire_for
 log = logging.getLogger("ccf.proxy")
 JSON = "application/json"
 Shaped = tuple[str, str, list[tuple[str, str]], bytes]
-AFTER_COMMIT = (b"message_delta", b"message_stop")  # the only events still worth parsing
+AFTER_COMMIT = b"message_"  # message_delta and message_stop: all still worth parsing
 
 
 # Made for every request, so not frozen: a frozen dataclass takes 2.5× as long to create.
@@ -206,7 +206,7 @@ class Attempt:
         self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse
     ) -> Outcome:
         status = response.status
-        raw = await read_all(response, endpoint.name, self.config.timeouts.idle)
+        raw = await read_all(response, endpoint.name, self.config.timeouts.idle, self.sweeper.loop)
         body = wire.error_body(status, raw)
         answer = Buffered(status, response_headers(response.headers.items()), body)
         self.trail.add(endpoint.name, str(status))
@@ -221,7 +221,7 @@ class Attempt:
     async def _answer_whole(
         self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse
     ) -> Outcome:
-        body = await read_all(response, endpoint.name, self.config.timeouts.idle)
+        body = await read_all(response, endpoint.name, self.config.timeouts.idle, self.sweeper.loop)
         body = wire.success_body(body, self.incoming.model or "")
         self.trail.add(endpoint.name, str(response.status))
         answer = Buffered(response.status, response_headers(response.headers.items()), body)
@@ -230,11 +230,12 @@ class Attempt:
     async def _stream(
         self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse, started: float
     ) -> Outcome:
-        relay = StreamRelay(endpoint.name, response, wire.translator(self.incoming.model or ""))
+        translator = wire.translator(self.incoming.model or "")
+        relay = StreamRelay(endpoint.name, response, translator, self.sweeper.loop)
         timeouts = self.config.timeouts
         left = started + timeouts.first_byte - self.runtime.clock.monotonic()
         try:
-            async with Deadline(max(left, 0.0), self.sweeper.loop):
+            async with SweptDeadline(max(left, 0.0), self.sweeper):
                 failure = await relay.hold(timeouts.idle)
         except TimeoutError:
             message = f"{endpoint.name}: no content within {timeouts.first_byte:g} s"
@@ -264,14 +265,19 @@ class StreamRelay:
     """Holds a stream until its first content block, then relays it byte for byte."""
 
     __slots__ = (
-        "endpoint", "error_event", "finished", "held", "parser", "response", "translator",
-        "usage",
+        "endpoint", "error_event", "finished", "held", "loop", "parser", "response",
+        "translator", "usage",
     )  # fmt: skip
 
     def __init__(
-        self, endpoint: str, response: aiohttp.ClientResponse, translator: StreamTranslator | None
+        self,
+        endpoint: str,
+        response: aiohttp.ClientResponse,
+        translator: StreamTranslator | None,
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         self.endpoint = endpoint
+        self.loop = loop
         self.response = response
         self.translator = translator
         self.parser = SseParser()
@@ -305,7 +311,7 @@ class StreamRelay:
 
     async def hold(self, idle: float) -> Failure | None:
         """Read until commit; a failure if the stream errs or ends before that."""
-        async with idle_bound(self.endpoint, idle) as watch:
+        async with IdleBound(self.endpoint, idle, self.loop) as watch:
             while True:
                 chunk = await read_chunk(self.response, self.endpoint)
                 watch.touch()
@@ -328,7 +334,7 @@ class StreamRelay:
         content, reading = self.response.content, UpstreamErrors(self.endpoint, "data")
         translate = self.translator.feed if self.translator else None
         frame = self.parser.frame
-        async with idle_bound(self.endpoint, idle) as watch:
+        async with IdleBound(self.endpoint, idle, self.loop) as watch:
             while True:
                 try:  # not `with reading`: a `try` costs nothing until something is raised
                     chunk = await content.readany()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any, Self
 
 import aiohttp
@@ -242,12 +241,26 @@ class IdleWatch(Deadline):
             self._timer = self._loop.call_at(due, self._check)
 
 
-@asynccontextmanager
-async def idle_bound(endpoint: str, idle: float) -> AsyncIterator[IdleWatch]:
-    """An `IdleWatch` whose expiry is an `UpstreamTimeoutError` naming the endpoint."""
-    with UpstreamErrors(endpoint, f"data (idle for {idle:g} s)"):
-        async with IdleWatch(idle) as watch:
-            yield watch
+class IdleBound(IdleWatch):
+    """An `IdleWatch` for reading from `endpoint`: its expiry, and any aiohttp or OS error
+    raised inside, come out as the `UpstreamError` that names the endpoint."""
+
+    __slots__ = ("endpoint",)
+
+    def __init__(
+        self, endpoint: str, seconds: float, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
+        super().__init__(seconds, loop)
+        self.endpoint = endpoint
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: Any, tb: Any) -> None:
+        try:
+            await super().__aexit__(kind, exc, tb)
+        except TimeoutError as expired:
+            exc = expired
+        if exc is not None:
+            phase = f"data (idle for {self.seconds:g} s)"
+            UpstreamErrors(self.endpoint, phase).raise_translated(exc)
 
 
 async def read_chunk(response: aiohttp.ClientResponse, endpoint: str) -> bytes:
@@ -256,14 +269,19 @@ async def read_chunk(response: aiohttp.ClientResponse, endpoint: str) -> bytes:
         return await response.content.readany()
 
 
-async def read_all(response: aiohttp.ClientResponse, endpoint: str, idle: float) -> bytes:
+async def read_all(
+    response: aiohttp.ClientResponse,
+    endpoint: str,
+    idle: float,
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> bytes:
     """The whole body; one that came with the headers is taken without arming a timer."""
     with UpstreamErrors(endpoint, "data"):
         arrived = response.content.read_nowait()
     if response.content.at_eof():
         return arrived
     parts = [arrived]
-    async with idle_bound(endpoint, idle) as watch:
+    async with IdleBound(endpoint, idle, loop) as watch:
         while chunk := await read_chunk(response, endpoint):
             parts.append(chunk)
             watch.touch()
