@@ -27,6 +27,7 @@ from proxy.core.errors import UpstreamError, UpstreamResetError, UpstreamTimeout
 from proxy.core.health import Failure
 from proxy.core.shaping import request_headers, response_headers, target_url
 from proxy.core.sse import (
+    AFTER_COMMIT,
     SseEvent,
     SseParser,
     error_body,
@@ -48,7 +49,6 @@ from proxy.wire import Incoming, StreamTranslator, Wire, request_data, wire_for
 log = logging.getLogger("ccf.proxy")
 JSON = "application/json"
 Shaped = tuple[str, str, list[tuple[str, str]], bytes]
-AFTER_COMMIT = b"message_"  # message_delta and message_stop: all still worth parsing
 
 
 # Made for every request, so not frozen: a frozen dataclass takes 2.5× as long to create.

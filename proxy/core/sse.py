@@ -13,6 +13,9 @@ _BOUNDARY = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 Gate = Literal["hold", "commit", "error"]
+# In a committed stream only message_delta (its usage) and message_stop (the end) still need
+# parsing; every event with this in its bytes is parsed, the rest are relayed as they are.
+AFTER_COMMIT = b"message_"
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,9 +284,8 @@ def _best_us(fn: Callable[[], object], number: int) -> float:
 
 def micro(number: int = 20000) -> dict[str, float]:
     """CPU µs per call, best of 5, of what the proxy does per event and per request."""
-    from proxy.attempt import AFTER_COMMIT
     from proxy.core.openai import StreamTranslator
-    from proxy.core.sse import SseParser
+    from proxy.core.sse import AFTER_COMMIT, SseParser
     from proxy.wire import Incoming, OpenAIWire
 
     sent = time.time_ns()

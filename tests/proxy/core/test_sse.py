@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from proxy.core.body import counts_only
 from proxy.core.sse import (
+    AFTER_COMMIT,
     SseEvent,
     SseParser,
     error_body,
@@ -201,7 +202,7 @@ def test_arbitrary_bytes_parse_the_same_however_they_are_split(data: bytes, cuts
     assert all(e.raw in data for e in whole)
 
 
-ONLY = b"message_"
+ONLY = AFTER_COMMIT
 PIECES = [b"\n", b"\r", b"\r\n", b"data: x", b"event: message_delta", b"event: ping",
           b"message_stop", b":", b"data: {}", b"\n\n", b"data: x\n\n"]  # fmt: skip
 
