@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from proxy.app_keys import SWEEPER
-from proxy.core.body import sniff_usage, strip_thinking
+from proxy.core.body import strip_thinking, usage_text
 from proxy.core.classify import (
     STATUS_ERROR_TYPE,
     error_type_and_message,
@@ -33,6 +33,7 @@ from proxy.core.sse import (
     error_body,
     error_frame,
     gate,
+    is_event_stream,
     usage_of,
 )
 from proxy.runtime import Runtime
@@ -68,7 +69,7 @@ class Answered:
     response: web.StreamResponse
     status: int
     buffered: Buffered | None = None
-    usage: Mapping[str, object] = field(default_factory=dict)  # as reported: see count_tokens
+    usage: Mapping[str, object] | bytes = b""  # as reported, or its text: see count_tokens
 
 
 @dataclass(slots=True)
@@ -103,11 +104,9 @@ def buffered_response(answer: Buffered, endpoint: str, trail: Trail) -> web.Resp
     return web.Response(status=answer.status, body=answer.body, headers=headers)
 
 
-def answered(
-    answer: Buffered, endpoint: str, trail: Trail, usage: Mapping[str, object] | None = None
-) -> Answered:
+def answered(answer: Buffered, endpoint: str, trail: Trail, usage: bytes = b"") -> Answered:
     response = buffered_response(answer, endpoint, trail)
-    return Answered(response, answer.status, answer, usage or {})
+    return Answered(response, answer.status, answer, usage)
 
 
 class Attempt:
@@ -186,7 +185,7 @@ class Attempt:
     ) -> Outcome:
         timeouts = self.config.timeouts
         try:
-            async with SweptDeadline(timeouts.first_byte, self.sweeper):
+            with SweptDeadline(timeouts.first_byte, self.sweeper):
                 response = await open_response(
                     self.session, endpoint.name, shaped, timeouts.connect
                 )
@@ -198,7 +197,7 @@ class Attempt:
         async with response:
             if not 200 <= response.status < 300:
                 return await self._answer_error(endpoint, wire, response)
-            if response.content_type == "text/event-stream":
+            if is_event_stream(response.headers.get("Content-Type", "")):
                 return await self._stream(endpoint, wire, response, started)
             return await self._answer_whole(endpoint, wire, response)
 
@@ -225,7 +224,7 @@ class Attempt:
         body = wire.success_body(body, self.incoming.model or "")
         self.trail.add(endpoint.name, str(response.status))
         answer = Buffered(response.status, response_headers(response.headers.items()), body)
-        return answered(answer, endpoint.name, self.trail, sniff_usage(body))
+        return answered(answer, endpoint.name, self.trail, usage_text(body))
 
     async def _stream(
         self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse, started: float
@@ -235,7 +234,7 @@ class Attempt:
         timeouts = self.config.timeouts
         left = started + timeouts.first_byte - self.runtime.clock.monotonic()
         try:
-            async with SweptDeadline(max(left, 0.0), self.sweeper):
+            with SweptDeadline(max(left, 0.0), self.sweeper):
                 failure = await relay.hold(timeouts.idle)
         except TimeoutError:
             message = f"{endpoint.name}: no content within {timeouts.first_byte:g} s"

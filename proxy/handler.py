@@ -10,7 +10,7 @@ from aiohttp import web
 from proxy.app_keys import RUNTIME, SESSION
 from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
 from proxy.core.sse import error_body
-from proxy.runtime import Activity, Runtime
+from proxy.runtime import Runtime
 from proxy.wire import Incoming
 
 log = logging.getLogger("ccf.proxy")
@@ -105,21 +105,14 @@ def record_activity(
     started: float,
 ) -> None:
     latency_ms = (runtime.clock.monotonic() - started) * 1000
-    activity = Activity(  # positional: keywords double the cost of this line
-        runtime.clock.wall(),  # time
-        incoming.method,
-        incoming.path,
-        incoming.model,
-        trail.mapped_model,
-        endpoint,
-        status,
-        round(latency_ms, 1),
-        str(trail),  # attempts
-    )
-    runtime.activity.append(activity)
+    model = incoming.model
+    runtime.activity.append(
+        (runtime.clock.wall(), incoming.method, incoming.path, model, trail.mapped_model,
+         endpoint, status, latency_ms, trail.steps)
+    )  # fmt: skip
     # The activity view has every request; the log keeps what someone may need to look into.
     plain = len(trail.steps) == 1 and 200 <= status < 300
     level = logging.DEBUG if plain else logging.INFO
     if log.isEnabledFor(level):
         log.log(level, "%s %s model=%s -> %s %d in %.0f ms [%s]", incoming.method, incoming.path,
-                activity.model, endpoint, status, latency_ms, activity.attempts)  # fmt: skip
+                model, endpoint, status, latency_ms, trail)  # fmt: skip

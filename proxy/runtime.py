@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ ACTIVITY_SIZE = 300
 MAX_PATHS_KEPT = 64  # request paths whose accepting endpoints are remembered
 
 
-@dataclass(slots=True)  # not frozen: made for every request, and frozen takes 2.5× as long
+@dataclass(frozen=True, slots=True)
 class Activity:
     time: float
     method: str
@@ -36,6 +36,36 @@ class Activity:
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
+
+
+# What a request leaves behind, as it is recorded: a tuple costs a sixth of an `Activity`.
+# (wall time, method, path, model, mapped model, endpoint, status, latency in ms, attempts)
+ActivityRow = tuple[float, str, str, str | None, str | None, str | None, int, float, list[str]]
+
+
+class ActivityLog:
+    """The last `size` requests: recorded as rows, read as `Activity`."""
+
+    def __init__(self, size: int = ACTIVITY_SIZE) -> None:
+        self._rows: deque[ActivityRow] = deque(maxlen=size)
+        self.append = self._rows.append
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: int) -> Activity:
+        return _activity(self._rows[index])
+
+    def __iter__(self) -> Iterator[Activity]:
+        return map(_activity, self._rows)
+
+
+def _activity(row: ActivityRow) -> Activity:
+    when, method, path, model, mapped_model, endpoint, status, latency_ms, attempts = row
+    return Activity(
+        when, method, path, model, mapped_model, endpoint, status, round(latency_ms, 1),
+        ", ".join(attempts),
+    )  # fmt: skip
 
 
 SecretSink = Callable[[str], None]
@@ -57,7 +87,7 @@ class Runtime:
         self.secret_sink = secret_sink
         self.health: dict[str, Health] = {}
         self.metrics = Metrics()
-        self.activity: deque[Activity] = deque(maxlen=ACTIVITY_SIZE)
+        self.activity = ActivityLog()
         self.url = ""
         self.problem = ""  # what is wrong with the config file, while the last good one runs
         self._listeners: list[Callable[[], None]] = []
@@ -119,7 +149,9 @@ class Runtime:
             self._changed()
 
     def record_success(self, name: str, started: float) -> None:
-        before = self.health.get(name, HEALTHY)
+        before = self.health.get(name)
+        if before is None:  # healthy already: the usual case
+            return
         after = after_success(before, started)
         if after is not before:  # recovered: healthy endpoints have no entry
             self.health = {n: h for n, h in self.health.items() if n != name}

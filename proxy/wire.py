@@ -23,7 +23,10 @@ from proxy.core.openai import (
 class Incoming:
     """The client's request, read once. The JSON body is parsed only when something needs it."""
 
-    __slots__ = ("_data", "_model", "_parsed", "body", "headers", "method", "path", "query")
+    __slots__ = (
+        "_data", "_model", "_parsed", "body", "changes_health", "headers", "method", "path",
+        "query",
+    )  # fmt: skip
 
     def __init__(
         self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
@@ -36,6 +39,7 @@ class Incoming:
         self._data: dict[str, Any] | None = None
         self._parsed = False
         self._model: str | bool | None = False  # False: not looked for yet
+        self.changes_health = method == "POST" and path == "/v1/messages"
 
     @property
     def data(self) -> dict[str, Any] | None:
@@ -61,10 +65,6 @@ class Incoming:
             model = self._data.get("model") if self._data else None
             return model if isinstance(model, str) else None
         return sniff_model(self.body)
-
-    @property
-    def changes_health(self) -> bool:
-        return self.method == "POST" and self.path == "/v1/messages"
 
 
 class StreamTranslator(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from proxy.core.models import map_model
@@ -39,16 +39,41 @@ _USAGE_RE = re.compile(rb'"usage"\s*:\s*(\{(?:[^{}]++|\{[^{}]*+\})*+\})')
 
 
 def sniff_usage(body: bytes) -> dict[str, Any]:
-    """A response's `usage` object without parsing the whole body (the last one wins, as the
-    top-level `usage` comes after the content in Anthropic's and OpenAI's answers)."""
-    found = _last_usage(body)
-    if found is None:
+    """A response's `usage` object without parsing the whole body (see `usage_text`)."""
+    found = usage_text(body)
+    if not found:
         return {}
     try:
         usage, _ = _DECODER.raw_decode(found.decode())  # `loads` costs 3× as much here
     except (ValueError, UnicodeDecodeError):
         return {}
     return usage if isinstance(usage, dict) else {}
+
+
+def usage_text(body: bytes) -> bytes:
+    """The text of a response's `usage` object, found without parsing the body; b"" if it
+    has none. The last one wins: the top-level `usage` comes after the content in
+    Anthropic's and OpenAI's answers. The text may still not be valid JSON."""
+    return _last_usage(body) or b""
+
+
+def usage_totals(texts: Sequence[bytes]) -> dict[str, int]:
+    """The counts (see `counts_only`) summed over `usage` objects given as text, as
+    `usage_text` finds them; a text that is not a JSON object adds nothing.
+
+    Parsed as one JSON array, which costs half as much per object as parsing each alone.
+    """
+    try:
+        objects = json.loads(b"[" + b",".join(texts) + b"]")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        objects = None
+    if not isinstance(objects, list) or len(objects) != len(texts):  # one text spoilt them
+        objects = [parse_json_object(text) for text in texts]
+    totals: dict[str, int] = {}
+    for usage in objects:
+        for name, count in counts_only(usage).items():
+            totals[name] = totals.get(name, 0) + count
+    return totals
 
 
 _DECODER = json.JSONDecoder()

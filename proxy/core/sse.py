@@ -126,6 +126,11 @@ def _end_of_last_lf_boundary(buffer: bytes) -> int:
     return run_start + (run_end - run_start) // 2 * 2
 
 
+def is_event_stream(content_type: str) -> bool:
+    """Whether a Content-Type value names an SSE stream, in any case, with any parameters."""
+    return content_type.partition(";")[0].strip().lower() == "text/event-stream"
+
+
 def gate(event: SseEvent) -> Gate:
     """Where an Anthropic stream stands after `event`: still held, committed, or failed."""
     if event.event in ("content_block_start", "message_stop"):

@@ -11,11 +11,14 @@ from hypothesis import strategies as st
 
 from proxy.core.body import (
     _USAGE_RE,
+    counts_only,
     dump,
     parse_json_object,
     sniff_model,
     sniff_usage,
     strip_thinking,
+    usage_text,
+    usage_totals,
     with_model,
 )
 
@@ -198,3 +201,34 @@ def test_sniff_usage_finds_the_same_object_as_a_full_scan(body: bytes) -> None:
 def test_sniff_usage_skips_a_last_usage_that_is_not_an_object() -> None:
     body = b'{"usage": {"input_tokens": 4}, "note": "usage", "usage": null}'
     assert sniff_usage(body) == {"input_tokens": 4}
+
+
+def _summed_one_by_one(usages: list[dict[str, Any]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for usage in usages:
+        for name, count in counts_only(usage).items():
+            totals[name] = totals.get(name, 0) + count
+    return totals
+
+
+@given(st.lists(st.lists(USAGE_FRAGMENTS, max_size=12).map(b"".join), max_size=6))
+def test_usage_totals_of_found_texts_sum_what_each_body_reports(bodies: list[bytes]) -> None:
+    texts = [text for text in map(usage_text, bodies) if text]
+    assert usage_totals(texts) == _summed_one_by_one([sniff_usage(body) for body in bodies])
+
+
+TEXT_FRAGMENTS = st.sampled_from([
+    b"{", b"}", b"[", b"]", b",", b":", b'"', b'"input_tokens"', b"7", b"-1", b"true", b" ",
+])  # fmt: skip
+
+
+@given(st.lists(st.lists(TEXT_FRAGMENTS, max_size=10).map(b"".join), max_size=6))
+def test_a_text_that_is_not_an_object_adds_nothing_and_spoils_no_other(texts: list[bytes]) -> None:
+    one_by_one = [parse_json_object(text) or {} for text in texts]
+    assert usage_totals(texts) == _summed_one_by_one(one_by_one)
+
+
+def test_usage_totals_adds_counts_across_objects() -> None:
+    texts = [b'{"input_tokens": 3, "output_tokens": 1}', b"{oops", b'{"input_tokens": 4}']
+    assert usage_totals(texts) == {"input_tokens": 7, "output_tokens": 1}
+    assert usage_totals([]) == {}

@@ -18,6 +18,7 @@ from proxy.core.sse import (
     error_frame,
     frame,
     gate,
+    is_event_stream,
     parse_event,
     usage_of,
 )
@@ -326,3 +327,20 @@ def test_usage_counts_keep_only_positive_integers() -> None:
 def test_deeply_nested_usage_data_does_not_raise() -> None:
     """Event data comes from the upstream; json.loads raises RecursionError past ~1000 levels."""
     assert usage_of(event("message_delta", "[" * 100_000)) == {}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "expected"),
+    [
+        ("text/event-stream", True),
+        ("text/event-stream; charset=utf-8", True),
+        ("Text/Event-Stream ;charset=utf-8", True),
+        (" text/event-stream", True),
+        ("application/json", False),
+        ("text/event-streams", False),
+        ("text/plain; note=text/event-stream", False),
+        ("", False),
+    ],
+)
+def test_an_event_stream_is_known_by_its_media_type(content_type: str, expected: bool) -> None:
+    assert is_event_stream(content_type) is expected
