@@ -121,7 +121,7 @@ async def open_response(
     method, url, headers, body = request
     timeout = connect_only(connect_timeout)
     data = io.BytesIO(body) if len(body) > LARGE_BODY else body or None
-    with UpstreamErrors(endpoint, "a connection"):
+    try:  # not `with UpstreamErrors`: a `try` costs nothing until something is raised
         return await session.request(
             method,
             url,
@@ -131,6 +131,9 @@ async def open_response(
             allow_redirects=False,
             skip_auto_headers=skipped_auto_headers(headers),
         )
+    except Exception as exc:
+        UpstreamErrors(endpoint, "a connection").raise_translated(exc)
+        raise
 
 
 class Deadline:
@@ -287,8 +290,11 @@ async def read_all(
     loop: asyncio.AbstractEventLoop | None = None,
 ) -> bytes:
     """The whole body; one that came with the headers is taken without arming a timer."""
-    with UpstreamErrors(endpoint, "data"):
+    try:
         arrived = response.content.read_nowait()
+    except Exception as exc:
+        UpstreamErrors(endpoint, "data").raise_translated(exc)
+        raise
     if response.content.at_eof():
         return arrived
     parts = [arrived]
