@@ -57,6 +57,9 @@ class RunningServer:
         await bound.site.stop()
 
 
+# Connections the kernel queues until they are accepted: at aiohttp's 128, a burst of new
+# streams (Claude Code's subagents, say) loses SYNs, and each lost one waits a second.
+LISTEN_BACKLOG = 1024
 YOUNG_GC_THRESHOLD = 50_000  # CPython's 700 makes the collector rescan in-flight requests
 
 
@@ -79,7 +82,7 @@ def port_in_use_message(host: str, port: int) -> str:
 
 
 async def open_site(runner: web.AppRunner, host: str, port: int) -> BoundSite:
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = web.TCPSite(runner, host, port, reuse_address=True, backlog=LISTEN_BACKLOG)
     try:
         await site.start()
     except OSError as exc:
