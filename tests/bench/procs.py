@@ -155,9 +155,11 @@ def peak_rss_mb(pid: int) -> float | None:
 
 
 def cpu_layout() -> tuple[set[int] | None, set[int] | None]:
-    """(upstream side, test side). The fake upstream stands for the internet and gets a CPU
-    of its own; the server under test shares the other with its client (wrk or the stream
-    client), as the proxy shares a laptop with Claude Code. None, None with one CPU."""
+    """(upstream side, test side). The server under test gets one CPU, which it shares with
+    wrk, as the proxy shares a laptop with Claude Code. The fake upstream, which stands for
+    the internet, gets the other, and the stream client shares it: at 200 streams the client
+    takes almost half as much CPU per event as a server, and next to the server it made the
+    test CPU the bottleneck (docs/performance.md, "Session 4"). None, None with one CPU."""
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         return None, None

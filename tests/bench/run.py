@@ -58,7 +58,8 @@ class Plan:
 
 @dataclass(frozen=True)
 class Layout:
-    """CPU sets: the fake upstream's, and the one the server under test shares with its client."""
+    """CPU sets: the fake upstream's, which the stream client shares, and the server under
+    test's, which wrk shares."""
 
     upstream: set[int] | None
     test: set[int] | None
@@ -283,7 +284,10 @@ def _measure(
     if problems:
         raise procs.StartError("; ".join(problems))
     print("targets: " + ", ".join(f"{t.name} {t.url}" for t in targets.values()), flush=True)
-    print(f"CPUs: upstream {layout.upstream or 'any'}, server + client {layout.test or 'any'}")
+    print(
+        f"CPUs: upstream + stream client {layout.upstream or 'any'}, "
+        f"server + wrk {layout.test or 'any'}"
+    )
     driver, sample = Driver(plan, layout, body_file), Sampler(targets)
     if plan.warmup:
         driver.warm_up(targets)
@@ -304,8 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = Plan(rounds=args.rounds, wrk_seconds=2, single_streams=3, warmup=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so children are stopped
     layout = Layout(None, None) if args.no_pin else Layout(*procs.cpu_layout())
-    if layout.test:
-        os.sched_setaffinity(0, layout.test)  # this process is the stream client
+    if layout.upstream:
+        os.sched_setaffinity(0, layout.upstream)  # this process is the stream client
     work: Path = args.out
     work.mkdir(parents=True, exist_ok=True)
     body_file = work / "request.json"

@@ -24,7 +24,9 @@ import asyncio
 import signal
 import sys
 import time
+from collections.abc import Callable
 
+import uvloop
 from aiohttp import web
 
 from tests.bench import payload
@@ -53,31 +55,57 @@ async def messages(request: web.Request) -> web.StreamResponse:
     body = await request.read()
     if not _wants_stream(body):
         return web.Response(body=_MESSAGE, headers=_JSON_HEADERS)
-    n_events, interval = request.app[N_EVENTS], request.app[INTERVAL]
+    n_events = request.app[N_EVENTS]
     delta = payload.text_delta_frame if request.app[TEXT_STAMP] else payload.delta_frame
-    resp = web.StreamResponse(headers=_SSE_HEADERS)
-    await resp.prepare(request)
-    await resp.write(_HEAD)
-    for i in range(n_events):
-        await asyncio.sleep(interval)
-        await resp.write(delta(i, time.time_ns()))
-    await resp.write(payload.stream_tail(n_events))
-    await resp.write_eof()
-    return resp
+    return await _paced(request, _HEAD, delta, payload.stream_tail(n_events))
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await request.read()
     if not _wants_stream(body):
         return web.Response(body=_COMPLETION, headers=_JSON_HEADERS)
+    tail = payload.openai_stream_tail(request.app[N_EVENTS])
+    return await _paced(request, payload.openai_stream_head(), payload.openai_chunk, tail)
+
+
+async def _paced(
+    request: web.Request, head: bytes, event: Callable[[int, int], bytes], tail: bytes
+) -> web.StreamResponse:
+    """`head`, then `N_EVENTS` events `INTERVAL` apart (each stamped with its send time),
+    then `tail`, as one chunked response.
+
+    The events are written by a timer callback straight to the socket as HTTP chunks, where
+    `await asyncio.sleep(); await resp.write()` costs a task wake-up and a future per
+    event: with those, this fake took as much CPU per event as the servers it feeds, and the
+    benchmark's load generators must not be its bottleneck.
+    """
     n_events, interval = request.app[N_EVENTS], request.app[INTERVAL]
     resp = web.StreamResponse(headers=_SSE_HEADERS)
+    resp.enable_chunked_encoding()
     await resp.prepare(request)
-    await resp.write(payload.openai_stream_head())
-    for i in range(n_events):
-        await asyncio.sleep(interval)
-        await resp.write(payload.openai_chunk(i, time.time_ns()))
-    await resp.write(payload.openai_stream_tail(n_events))
+    await resp.write(head)
+    loop = asyncio.get_running_loop()
+    transport = request.transport
+    sent_all = loop.create_future()
+
+    def send(i: int) -> None:
+        if transport is None or transport.is_closing():
+            sent_all.set_exception(ConnectionResetError("the client went away"))
+            return
+        data = event(i, time.time_ns())
+        transport.write(b"%x\r\n%b\r\n" % (len(data), data))  # one chunk of the response
+        if i + 1 < n_events:
+            loop.call_at(start + (i + 2) * interval, send, i + 1)
+        else:
+            sent_all.set_result(None)
+
+    start = loop.time()
+    if n_events:
+        loop.call_at(start + interval, send, 0)
+    else:
+        sent_all.set_result(None)
+    await sent_all
+    await resp.write(tail)
     await resp.write_eof()
     return resp
 
@@ -135,9 +163,10 @@ def main() -> None:
         "--text-stamp", action="store_true", help="send time in the delta text (anthropic)"
     )
     args = parser.parse_args()
-    asyncio.run(
-        serve(args.events, args.interval_ms, args.max_seconds, args.format, args.text_stamp)
-    )
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # see the docstring
+        runner.run(
+            serve(args.events, args.interval_ms, args.max_seconds, args.format, args.text_stamp)
+        )
 
 
 if __name__ == "__main__":
