@@ -355,7 +355,9 @@ class StreamRelay:
         self.held.clear()
         await out.write(held[: len(held) - len(self.parser.pending)])
         try:
-            await self._relay(out, idle)
+            # In a task of its own: resuming after each read then wakes the three coroutines
+            # of the relay, not the dozen of the whole request handler above it.
+            await self.loop.create_task(self._relay(out, idle))
             whole, events = self.parser.frame(self._finish())
             self._note(events)
             await out.write(whole)
