@@ -60,8 +60,8 @@ def _proxy_app(up_url: str) -> web.Application:
     return create_app(Runtime(config, ResolvedKeys({}, {}), SystemClock()))
 
 
-async def _drive(target: str, stream: bool, requests: int) -> None:
-    up_url = await _site(fake.create_app(n_events=100, interval_ms=2))
+async def _drive(target: str, stream: bool, requests: int, events: int = 100) -> None:
+    up_url = await _site(fake.create_app(n_events=events, interval_ms=2))
     apps = {"proxy": _proxy_app, "reference": reference.create_app}
     url = await _site(apps[target](up_url)) if target in apps else up_url
     gc.collect()
@@ -81,10 +81,11 @@ async def _drive(target: str, stream: bool, requests: int) -> None:
             await asyncio.gather(*(one() for _ in range(10)))
 
 
-def count(target: str, stream: bool, requests: int) -> int:
+def count(target: str, stream: bool, requests: int, events: int) -> int:
     """Instructions of a whole run under valgrind."""
     argv = [sys.executable, "-m", "tests.bench.instructions", "--child", target]
-    argv += ["--requests", str(requests)] + (["--stream"] if stream else [])
+    argv += ["--requests", str(requests), "--events", str(events)]
+    argv += ["--stream"] if stream else []
     grind = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
     done = subprocess.run([*grind, *argv], capture_output=True, text=True, timeout=900, check=True)
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
@@ -93,26 +94,30 @@ def count(target: str, stream: bool, requests: int) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def per_item(target: str, stream: bool, requests: int) -> float:
-    items = requests * (100 if stream else 1)
-    return (count(target, stream, requests) - count(target, stream, 0)) / items
+def per_item(target: str, stream: bool, requests: int, events: int) -> float:
+    items = requests * (events if stream else 1)
+    whole, empty = count(target, stream, requests, events), count(target, stream, 0, events)
+    return (whole - empty) / items
 
 
 def main() -> int:
     p = argparse.ArgumentParser(prog="python -m tests.bench.instructions", description=__doc__)
     p.add_argument("--stream", action="store_true", help="per streamed event, not per request")
     p.add_argument("--requests", type=int, default=1000)
+    p.add_argument(
+        "--events", type=int, default=100, help="deltas per stream (1: the cost of a stream)"
+    )
     p.add_argument("--child", choices=TARGETS, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        asyncio.run(_drive(args.child, args.stream, args.requests))
+        asyncio.run(_drive(args.child, args.stream, args.requests, args.events))
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind not found: apt-get install valgrind", file=sys.stderr)
         return 2
     requests = args.requests // 10 if args.stream else args.requests
     unit = "event" if args.stream else "request"
-    counts = {t: per_item(t, args.stream, requests) for t in TARGETS}
+    counts = {t: per_item(t, args.stream, requests, args.events) for t in TARGETS}
     for target in ("reference", "proxy"):
         own = counts[target] - counts["direct"]
         print(f"{target:9s} {own:10,.0f} instructions per {unit}")
