@@ -3,8 +3,9 @@
 Starts the fake upstream and one target (``proxy`` = ``ccf serve``, or ``reference``), drives
 one scenario and samples the target with py-spy (``.venv/bin/pip install py-spy``; it is not a
 project dependency), native frames included so the garbage collector and C parsers show up.
-Unlike the benchmark, the target gets a CPU to itself (load and fake share the other), so a
-sample of a busy target is a sample of its CPU time, not of a neighbour it woke up.
+As in the benchmark's stream scenarios (but unlike its wrk ones), the target gets a CPU to
+itself (load and fake share the other), so a sample of a busy target is a sample of its CPU
+time, not of a neighbour it woke up.
 
 Prints the target's CPU time per request (or per event) from /proc, then the busy samples by
 category (GC, JSON, logging, ...; each sample counted once, innermost match wins) in percent
