@@ -215,10 +215,8 @@ class SweptDeadline(Deadline):
 
     __slots__ = ("_sweeper",)
 
-    def __init__(self, seconds: float, sweeper: Sweeper) -> None:  # one per request: no super()
-        self.seconds = seconds
-        self._loop = sweeper.loop
-        self._expired = False
+    def __init__(self, seconds: float, sweeper: Sweeper) -> None:
+        super().__init__(seconds, sweeper.loop)
         self._sweeper = sweeper
 
     def _arm(self, when: float) -> None:
