@@ -38,23 +38,19 @@ def sniff_model(body: bytes) -> str | None:
 _USAGE_RE = re.compile(rb'"usage"\s*:\s*(\{(?:[^{}]++|\{[^{}]*+\})*+\})')
 
 
-def sniff_usage(body: bytes) -> dict[str, Any]:
-    """A response's `usage` object without parsing the whole body (see `usage_text`)."""
-    found = usage_text(body)
-    if not found:
-        return {}
-    try:
-        usage, _ = _DECODER.raw_decode(found.decode())  # `loads` costs 3× as much here
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return usage if isinstance(usage, dict) else {}
-
-
 def usage_text(body: bytes) -> bytes:
     """The text of a response's `usage` object, found without parsing the body; b"" if it
     has none. The last one wins: the top-level `usage` comes after the content in
     Anthropic's and OpenAI's answers. The text may still not be valid JSON."""
-    return _last_usage(body) or b""
+    at = body.rfind(b'"usage"')
+    flat = _flat_object_after(body, at + len(b'"usage"')) if at >= 0 else None
+    if flat is not None:
+        return flat
+    last = _USAGE_RE.match(body, max(at, 0))
+    if last is not None:
+        return last.group(1)
+    matches = _USAGE_RE.findall(body)  # the last "usage" text was not the object
+    return matches[-1] if matches else b""
 
 
 def usage_totals(texts: Sequence[bytes]) -> dict[str, int]:
@@ -74,21 +70,6 @@ def usage_totals(texts: Sequence[bytes]) -> dict[str, int]:
         for name, count in counts_only(usage).items():
             totals[name] = totals.get(name, 0) + count
     return totals
-
-
-_DECODER = json.JSONDecoder()
-
-
-def _last_usage(body: bytes) -> bytes | None:
-    at = body.rfind(b'"usage"')
-    flat = _flat_object_after(body, at + len(b'"usage"')) if at >= 0 else None
-    if flat is not None:
-        return flat
-    last = _USAGE_RE.match(body, max(at, 0))
-    if last is not None:
-        return last.group(1)
-    matches = _USAGE_RE.findall(body)  # the last "usage" text was not the object
-    return matches[-1] if matches else None
 
 
 def _flat_object_after(body: bytes, start: int) -> bytes | None:

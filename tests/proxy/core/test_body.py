@@ -15,7 +15,6 @@ from proxy.core.body import (
     dump,
     parse_json_object,
     sniff_model,
-    sniff_usage,
     strip_thinking,
     usage_text,
     usage_totals,
@@ -151,7 +150,12 @@ def test_sniff_model_finds_the_top_level_model_without_parsing() -> None:
     assert sniff_model(b"not json") is None
 
 
-def test_sniff_usage_takes_the_top_level_usage_after_the_content() -> None:
+def usage_of(body: bytes) -> dict[str, Any]:
+    """The object `usage_text` finds, parsed; {} when there is none or it is not one."""
+    return parse_json_object(usage_text(body)) or {}
+
+
+def test_usage_text_takes_the_top_level_usage_after_the_content() -> None:
     answer = {
         "content": [{"type": "tool_use", "input": {"usage": {"input_tokens": 999}}}],
         "usage": {
@@ -160,9 +164,9 @@ def test_sniff_usage_takes_the_top_level_usage_after_the_content() -> None:
             "output_tokens": 3,
         },
     }
-    assert sniff_usage(json.dumps(answer).encode()) == answer["usage"]
-    assert sniff_usage(b'{"usage": {"input_tokens": ') == {}
-    assert sniff_usage(b"<html>") == {}
+    assert usage_of(json.dumps(answer).encode()) == answer["usage"]
+    assert usage_of(b'{"usage": {"input_tokens": ') == {}
+    assert usage_of(b"<html>") == {}
 
 
 @given(
@@ -171,11 +175,11 @@ def test_sniff_usage_takes_the_top_level_usage_after_the_content() -> None:
         st.integers(0, 10**9),
     )
 )
-def test_sniff_usage_round_trips_any_flat_usage(usage: dict[str, int]) -> None:
+def test_usage_text_round_trips_any_flat_usage(usage: dict[str, int]) -> None:
     body = json.dumps(
         {"id": "msg", "content": [{"type": "text", "text": "hi"}], "usage": usage}
     ).encode()
-    assert sniff_usage(body) == usage
+    assert usage_of(body) == usage
 
 
 def _usage_by_scanning_everything(body: bytes) -> dict[str, Any]:
@@ -194,13 +198,13 @@ USAGE_FRAGMENTS = st.sampled_from([
 
 
 @given(st.lists(USAGE_FRAGMENTS, max_size=20).map(b"".join))
-def test_sniff_usage_finds_the_same_object_as_a_full_scan(body: bytes) -> None:
-    assert sniff_usage(body) == _usage_by_scanning_everything(body)
+def test_usage_text_finds_the_same_object_as_a_full_scan(body: bytes) -> None:
+    assert usage_of(body) == _usage_by_scanning_everything(body)
 
 
-def test_sniff_usage_skips_a_last_usage_that_is_not_an_object() -> None:
+def test_usage_text_skips_a_last_usage_that_is_not_an_object() -> None:
     body = b'{"usage": {"input_tokens": 4}, "note": "usage", "usage": null}'
-    assert sniff_usage(body) == {"input_tokens": 4}
+    assert usage_of(body) == {"input_tokens": 4}
 
 
 def _summed_one_by_one(usages: list[dict[str, Any]]) -> dict[str, int]:
@@ -214,7 +218,7 @@ def _summed_one_by_one(usages: list[dict[str, Any]]) -> dict[str, int]:
 @given(st.lists(st.lists(USAGE_FRAGMENTS, max_size=12).map(b"".join), max_size=6))
 def test_usage_totals_of_found_texts_sum_what_each_body_reports(bodies: list[bytes]) -> None:
     texts = [text for text in map(usage_text, bodies) if text]
-    assert usage_totals(texts) == _summed_one_by_one([sniff_usage(body) for body in bodies])
+    assert usage_totals(texts) == _summed_one_by_one([usage_of(body) for body in bodies])
 
 
 TEXT_FRAGMENTS = st.sampled_from([
