@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import socket
-import time
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from proxy.server import start_server
 from proxy.service import ProxyService
 from proxy.watch import ConfigWatcher
 from tests.fakes import closed_port
+from tests.polling import wait_for
 from tests.proxy.admin.admin_helpers import MemoryKeys
 from tests.serve import ccf_serve
 
@@ -208,16 +208,6 @@ async def test_admin_writes_are_not_problems(served) -> None:
 def health(url: str) -> dict:
     with urllib.request.urlopen(url + "/health", timeout=5) as response:
         return json.load(response)
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.mark.slow

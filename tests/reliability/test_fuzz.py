@@ -34,7 +34,7 @@ from tests.reliability.figures import save_figures
 EXAMPLES = int(os.environ.get("CCF_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
     max_examples=EXAMPLES,
-    deadline=2000,  # a hang or a pathological slowdown fails the example
+    deadline=None,  # the per-test timeout catches a hang; speed is not asserted here
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=EXAMPLES <= 150,  # the normal run is repeatable; long runs explore
 )

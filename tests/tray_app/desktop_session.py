@@ -12,13 +12,14 @@ import re
 import shutil
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from PIL import Image, ImageGrab
+
+from tests.polling import wait_for
 
 T = TypeVar("T")
 
@@ -43,23 +44,6 @@ class DesktopError(RuntimeError):
 
 def missing_programs() -> list[str]:
     return [p for p in REQUIRED_PROGRAMS if shutil.which(p) is None]
-
-
-def wait_for(
-    condition: Callable[[], T | None],
-    timeout: float,
-    what: str,
-    interval: float = 0.05,
-) -> T:
-    """Poll `condition` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise DesktopError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
 
 
 def children_of(pid: int) -> list[int]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tray_app.desktop_session import wait_for
+from tests.polling import wait_for
 from tray_app import desktop
 
 FAKE_OPENER = """#!/bin/sh

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tray_app.desktop_session import Desktop, wait_for
+from tests.polling import wait_for
+from tests.tray_app.desktop_session import Desktop
 from tests.tray_app.tray_gui import TrayScreen, TrayUnderTest
 from tray_app.envvars import snippet
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tray_app.desktop_session import Desktop, wait_for
+from tests.polling import wait_for
+from tests.tray_app.desktop_session import Desktop
 from tray_app import tray_host
 from tray_app.tray import TrayUnavailable, run_tray
 

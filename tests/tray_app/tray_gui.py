@@ -14,7 +14,8 @@ from typing import Any, cast
 
 from PIL import Image
 
-from tests.tray_app.desktop_session import Desktop, DesktopError, Geometry, wait_for
+from tests.polling import TimedOut, wait_for
+from tests.tray_app.desktop_session import Desktop, DesktopError, Geometry
 
 # The disc colours of assets/tray-*.png (see assets/render_icons.py).
 STATE_RGB = {
@@ -110,7 +111,7 @@ class TrayUnderTest:
 
         try:
             wait_for(check, timeout, "a tray event")
-        except DesktopError:
+        except TimedOut:
             raise DesktopError(f"no matching event; stderr:\n{self.log()}") from None
         return found[0]
 
@@ -178,7 +179,7 @@ class TrayScreen:
 
         try:
             wait_for(check, timeout, f"a {colour} tray icon", interval=0.1)
-        except DesktopError:
+        except TimedOut:
             self.desktop.screenshot(f"FAILED-{shot or colour}")
             raise DesktopError(f"icon stayed {seen[-1]!r}, wanted {colour!r}") from None
         if shot:

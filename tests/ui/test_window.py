@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from proxy.service import ProxyService
+from tests.polling import TimedOut, wait_for
 from tests.proxy.admin.admin_helpers import MemoryKeys
 from tests.ui.browser import ARTIFACTS
 from tests.ui.xvfb import missing_programs, screenshot, xvfb
@@ -35,12 +35,10 @@ def has_colour(path: Path, colour: tuple[int, int, int], tolerance: int = 12) ->
 
 
 def wait_for_signed_in_page(display: str, path: Path, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if has_colour(screenshot(display, path), ACCENT):
-            return True
-        time.sleep(0.5)  # polling a screen: there is no event to wait on
-    return False
+    try:  # polling a screen: there is no event to wait on
+        return wait_for(lambda: has_colour(screenshot(display, path), ACCENT), timeout, "", 0.5)
+    except TimedOut:
+        return False
 
 
 @pytest.mark.gui
