@@ -35,7 +35,7 @@ PRODUCT = "Claude Code Fallback"
 MB = 1_000_000
 
 # Modules that must be in the frozen app, and modules of other toolkits that must not.
-APP_MODULES = ("tray_app.cli", "tray_app.tray", "proxy.headless", "proxy.admin.page", "webview")
+APP_MODULES = ("tray_app.cli", "tray_app.tray", "proxy.foreground", "proxy.admin.page", "webview")
 FOREIGN_TOOLKITS = ("tkinter", "PyQt5", "PyQt6", "PySide2", "PySide6", "qtpy", "cefpython3")
 TOOLKIT_MODULES = {
     "linux": ("gi", "pystray._appindicator", "pystray._gtk", "webview.platforms.gtk"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,18 +82,3 @@ def read_raw(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"cannot update {path}: it is not a mapping of settings")
     return data
-
-
-def update_config_file(
-    path: Path, change: Callable[[dict[str, Any]], None], env: Mapping[str, str]
-) -> Config:
-    """Apply `change` to the file's data, validate the whole result, then write it atomically.
-
-    Environment overrides and `${VAR}` references stay as the user wrote them.
-    """
-    data = read_raw(path)
-    change(data)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    config = parse_config_text(text, env, str(path))
-    write_atomically(path, text)
-    return config

@@ -30,11 +30,23 @@ class ConfigError(CcfError):
         self.line = line
 
 
+class InvalidChangeError(ConfigError):
+    """A change that would leave the config invalid; `path` names the setting."""
+
+
+class ConfigWriteError(ConfigError):
+    """The config file could not be written; nothing changed."""
+
+
 class KeyStoreError(CcfError):
     """The OS keyring could not store or return a key."""
 
 
-class PortInUseError(CcfError):
+class ListenError(CcfError):
+    """The proxy cannot listen on an address (not allowed, no such interface)."""
+
+
+class PortInUseError(ListenError):
     """The configured listen address is already taken."""
 
 
