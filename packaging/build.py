@@ -26,12 +26,15 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))
 
 from smoke import SmokeError, read_version, run_smoke  # noqa: E402
 
+from proxy import APP_SLUG, PRODUCT_NAME  # noqa: E402
+
 SPEC = HERE / "ccf.spec"
-SLUG = "claude-code-fallback"
-PRODUCT = "Claude Code Fallback"
+SLUG = APP_SLUG
+PRODUCT = PRODUCT_NAME
 MB = 1_000_000
 
 # Modules that must be in the frozen app, and modules of other toolkits that must not.

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from proxy import PRODUCT_NAME
 from proxy.admin.keyplan import KeyPlan
 from proxy.config_document import Document, merge, read_document, render
 from proxy.config_file import load_config, write_atomically
@@ -208,7 +209,7 @@ class ConfigChanges:
             return ""
         where = f"{listen.host}:{listen.port}"
         if self.listener is None:
-            return f"restart Claude Code Fallback to listen on {where} ({KEEPING})"
+            return f"restart {PRODUCT_NAME} to listen on {where} ({KEEPING})"
         try:
             site = await self._open_site(listen)
         except CcfError as exc:
@@ -222,6 +223,6 @@ class ConfigChanges:
             return
         await listener.switch_to(site)
         self.runtime.url = listener.url
-        log.warning("Claude Code Fallback now listens on %s", self.runtime.url)
+        log.warning("%s now listens on %s", PRODUCT_NAME, self.runtime.url)
         if self.announce is not None:
             self.announce(self.runtime.url)

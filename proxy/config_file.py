@@ -11,14 +11,14 @@ from typing import Any
 import platformdirs
 import yaml
 
-from proxy import APP_NAME
+from proxy import APP_SLUG
 from proxy.core.config import Config
 from proxy.core.config_yaml import config_to_yaml, parse_config_text
 from proxy.core.errors import ConfigError
 
 
 def default_config_path() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.yaml"
+    return Path(platformdirs.user_config_dir(APP_SLUG, appauthor=False)) / "config.yaml"
 
 
 def config_path(explicit: str | None, env: Mapping[str, str]) -> Path:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from proxy import APP_SLUG
 from proxy.core.status import Snapshot
 from tray_app import desktop, icons
 from tray_app.actions import Actions
@@ -36,7 +37,7 @@ __all__ = ["TrayUnavailable", "can_show_tray", "run_tray"]
 
 log = logging.getLogger(__name__)
 
-ICON_NAME = "claude-code-fallback"
+ICON_NAME = APP_SLUG
 SLOW_COMMANDS = (OpenSettings, OpenLogs, RestartProxy)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-from proxy import APP_NAME
+from proxy import APP_SLUG
 from proxy.core.errors import KeyStoreError
 from proxy.keys import KeyStore
 from proxy.tasks import off_loop
@@ -43,7 +43,7 @@ class AdminToken:
 
 
 def admin_token_file() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "admin-token"
+    return Path(platformdirs.user_config_dir(APP_SLUG, appauthor=False)) / "admin-token"
 
 
 def new_token() -> str:
