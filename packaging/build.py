@@ -28,9 +28,10 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(ROOT))
 
-from smoke import SmokeError, read_version, run_smoke  # noqa: E402
+from smoke import read_version, run_smoke  # noqa: E402
 
 from proxy import APP_SLUG, PRODUCT_NAME  # noqa: E402
+from proxy.core.errors import BuildError, SmokeError  # noqa: E402
 
 SPEC = HERE / "ccf.spec"
 SLUG = APP_SLUG
@@ -59,10 +60,6 @@ LINUX_EXTRAS = (
     f"icons/{SLUG}-256.png",
     f"icons/{SLUG}-512.png",
 )
-
-
-class BuildError(Exception):
-    """A build step failed; the message says which."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from proxy.core.errors import DesktopError
 from tray_app import desktop, logs
 from tray_app.autostart import Autostart
 from tray_app.contract import ProxyServiceLike
@@ -97,7 +98,7 @@ class Actions:
 
     def _set_autostart(self, enabled: bool) -> None:
         if self.autostart is None:
-            raise desktop.DesktopError("start at login is not supported on this system")
+            raise DesktopError("start at login is not supported on this system")
         if enabled:
             self.autostart.enable()
         else:

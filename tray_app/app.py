@@ -12,7 +12,7 @@ from pathlib import Path
 from proxy import PRODUCT_NAME
 from proxy.config_file import config_path, load_config, save_config
 from proxy.core.config import Config
-from proxy.core.errors import CcfError
+from proxy.core.errors import CcfError, TrayUnavailable
 from proxy.foreground import announce_move, say, serve_until_stopped
 from proxy.keys import SystemKeyring
 from proxy.running import ProxySetup, RunningProxy
@@ -22,7 +22,7 @@ from tray_app.autostart import Autostart
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_at, open_settings_for_service
 from tray_app.single_instance import InstanceInfo, InstanceLock, hand_over
-from tray_app.tray import TrayUnavailable, run_tray
+from tray_app.tray import run_tray
 from tray_app.tray_host import can_show_tray
 
 log = logging.getLogger("ccf.app")

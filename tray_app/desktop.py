@@ -12,9 +12,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-
-class DesktopError(Exception):
-    """A desktop service failed; the message says what to do."""
+from proxy.core.errors import DesktopError
 
 
 def child_env(

@@ -17,16 +17,12 @@ from typing import Protocol
 from proxy import PRODUCT_NAME
 from proxy.admin.token import ensure_admin_token
 from proxy.config_file import config_path, load_config
-from proxy.core.errors import CcfError
+from proxy.core.errors import CcfError, SettingsError
 from proxy.keys import KeyStore, SystemKeyring
 from ui.window import open_settings_window
 
 Opener = Callable[[Callable[[], str]], object]
 TIMEOUT = 5.0
-
-
-class SettingsError(CcfError):
-    """The settings page could not be opened; the message says what to do."""
 
 
 def _local(url: str) -> str:

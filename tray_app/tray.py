@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from proxy import APP_SLUG
+from proxy.core.errors import TrayUnavailable
 from proxy.core.status import Snapshot
 from tray_app import desktop, icons
 from tray_app.actions import Actions
@@ -33,16 +34,12 @@ from tray_app.presenter import DEFAULT_SIZES, TrayPresenter
 from tray_app.single_instance import InstanceInfo, InstanceLock
 from tray_app.tray_host import can_show_tray, choose_backend
 
-__all__ = ["TrayUnavailable", "can_show_tray", "run_tray"]
+__all__ = ["can_show_tray", "run_tray"]
 
 log = logging.getLogger(__name__)
 
 ICON_NAME = APP_SLUG
 SLOW_COMMANDS = (OpenSettings, OpenLogs, RestartProxy)
-
-
-class TrayUnavailable(RuntimeError):
-    """No tray icon can be shown here; run headless instead."""
 
 
 def import_pystray(backend: str) -> Any:

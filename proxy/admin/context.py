@@ -11,6 +11,7 @@ from aiohttp import web
 from proxy.admin.sessions import Sessions
 from proxy.admin.token import AdminToken
 from proxy.config_changes import ConfigChanges
+from proxy.core.errors import ApiError
 from proxy.keys import KeyStore
 
 
@@ -34,15 +35,6 @@ def claude_config_dir(env: Mapping[str, str]) -> Path:
 ADMIN = web.AppKey("admin", Admin)
 
 
-class ApiError(Exception):
-    """An admin call that cannot be done; `field` names the setting it concerns."""
-
-    def __init__(self, status: int, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
-
-    def response(self) -> web.Response:
-        body = {"error": {"field": self.field, "message": self.message}}
-        return web.json_response(body, status=self.status)
+def error_response(error: ApiError) -> web.Response:
+    body = {"error": {"field": error.field, "message": error.message}}
+    return web.json_response(body, status=error.status)

@@ -15,7 +15,8 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from proxy.admin.context import ADMIN, Admin, ApiError
+from proxy.admin.context import ADMIN, Admin, error_response
+from proxy.core.errors import ApiError
 
 log = logging.getLogger("ccf.admin")
 API_PREFIX = "/_ccf/api/"
@@ -86,14 +87,14 @@ def admin_guarded(handler: Handler) -> Handler:
                 await check_api(request)
             response = await handler(request)
         except ApiError as exc:
-            response = exc.response()
+            response = error_response(exc)
         except web.HTTPException as exc:
             response = web.Response(
                 status=exc.status, reason=exc.reason, text=exc.text, headers=exc.headers
             )
         except Exception:
             log.exception("%s %s failed", request.method, request.path)
-            response = ApiError(500, "Internal error; the details are in the log.").response()
+            response = error_response(ApiError(500, "Internal error; the details are in the log."))
         response.headers.update(PAGE_HEADERS)
         return response
 

@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from proxy.admin.context import ADMIN, ApiError
+from proxy.admin.context import ADMIN
 from proxy.config_changes import Edit, PlanKeys
 from proxy.core.config import Config
 from proxy.core.errors import (
+    ApiError,
     ConfigError,
     ConfigWriteError,
     InvalidChangeError,

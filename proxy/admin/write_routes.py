@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from proxy.admin.claude_code import write_settings
-from proxy.admin.context import ADMIN, ApiError
+from proxy.admin.context import ADMIN
 from proxy.admin.keyplan import KeyPlan
 from proxy.admin.probe import ProbeResult, probe
 from proxy.admin.read_routes import config_payload
@@ -17,6 +17,7 @@ from proxy.app_keys import RUNTIME, SESSION
 from proxy.config_changes import PlanKeys, url_port
 from proxy.core import config_edit
 from proxy.core.config import Config, Endpoint
+from proxy.core.errors import ApiError
 from proxy.tasks import off_loop
 
 MAX_SECRET = 4096

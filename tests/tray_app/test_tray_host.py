@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from proxy.core.errors import TrayUnavailable
 from tests.tray_app.desktop_session import Desktop, wait_for
 from tray_app import tray_host
-from tray_app.tray import TrayUnavailable, run_tray
+from tray_app.tray import run_tray
 
 ROOT = Path(__file__).resolve().parents[2]
 
