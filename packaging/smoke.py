@@ -58,7 +58,7 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
 
 def stream_events(model: str) -> list[bytes]:
     """A complete Anthropic message stream, one element per event."""
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_smoke",
         "type": "message",
         "role": "assistant",

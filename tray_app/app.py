@@ -80,12 +80,15 @@ def run_in_tray(
     def open_settings() -> object:
         return open_settings_for_service(service)
 
+    def open_settings_at_start() -> None:
+        open_settings()
+
     return run_tray(
         service,
         open_settings=open_settings,
         autostart=login,
         instance=lock,
-        on_started=open_settings if open_at_start else None,
+        on_started=open_settings_at_start if open_at_start else None,
     )
 
 
