@@ -90,7 +90,7 @@ def native_dialog(title: str, message: str) -> None:
         import ctypes
 
         mb_iconerror_topmost = 0x10 | 0x40000
-        ctypes.windll.user32.MessageBoxW(None, message, title, mb_iconerror_topmost)  # type: ignore[attr-defined]
+        ctypes.windll.user32.MessageBoxW(None, message, title, mb_iconerror_topmost)
     elif sys.platform == "darwin":
         script = [
             "on run argv",

@@ -60,7 +60,8 @@ def open_folder(path: Path) -> None:
     command = open_command(path)
     try:
         if command is None:
-            os.startfile(path)  # type: ignore[attr-defined]  # Windows only
+            if sys.platform == "win32":
+                os.startfile(path)
             return
         launch(command)
     except OSError as exc:
