@@ -59,8 +59,7 @@ def read_document(path: Path) -> Document:
         raise ConfigError(f"cannot update {path}: {exc}") from None
     try:
         data = yaml.safe_load(text) if text.strip() else None
-        _, sequence, offset = load_yaml_guess_indent(text) if data is not None else (None, 2, 0)
-        root = _yaml(Layout()).load(text)
+        root, sequence, offset = load_yaml_guess_indent(text, yaml=_yaml(Layout()))
     except (yaml.YAMLError, YAMLError, ValueError, RecursionError) as exc:
         raise ConfigError(f"cannot update {path}: {exc}") from None
     if data is None:  # no file, or only comments: start a mapping under them
