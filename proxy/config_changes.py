@@ -23,7 +23,6 @@ from typing import Any, Protocol
 import yaml
 
 from proxy import PRODUCT_NAME
-from proxy.admin.keyplan import KeyPlan
 from proxy.config_document import Document, merge, read_document, render
 from proxy.config_file import load_config, write_atomically
 from proxy.core.claude_settings import looping_endpoints
@@ -35,8 +34,10 @@ from proxy.core.errors import (
     ConfigError,
     ConfigWriteError,
     InvalidChangeError,
+    KeyStoreError,
     ListenError,
 )
+from proxy.keyplan import KeyPlan
 from proxy.keys import KeyStore, resolve_keys
 from proxy.runtime import Runtime
 from proxy.tasks import off_loop
@@ -122,8 +123,7 @@ class ConfigChanges:
         except FieldError as exc:
             raise InvalidChangeError(exc.detail, path=exc.path) from None
         config = validate(new_raw, self.env, url_port(self.runtime.url))
-        merge(document.root, new_raw)
-        text = self._render(document, new_raw, config)
+        text = await off_loop(self._new_text, document, new_raw, config)
         plan = KeyPlan(self.store)
         if plan_keys is not None:
             await off_loop(plan_keys, plan, config)
@@ -140,15 +140,16 @@ class ConfigChanges:
             await self._move_to(site)
         return config
 
-    def _render(self, document: Document, new_raw: Raw, config: Config) -> str:
+    def _new_text(self, document: Document, new_raw: Raw, config: Config) -> str:
         """The user's document with the edit merged in, if it reads back as `config`; else
         (a YAML construct the merge cannot carry) a plain dump of the new data."""
+        merge(document.root, new_raw)
         text = render(document)
         if self._reads_back(text, config):
             return text
         log.warning("%s: comments could not be kept for this change", self.path)
         plain_text = yaml.safe_dump(new_raw, sort_keys=False, allow_unicode=True)
-        text = document.layout.header + plain_text
+        text = document.leading_comments + plain_text
         if not self._reads_back(text, config):
             raise InvalidChangeError("this change cannot be written as YAML that reads back")
         return text
@@ -160,7 +161,11 @@ class ConfigChanges:
             return False
 
     async def _persist(self, plan: KeyPlan, text: str) -> None:
-        await off_loop(plan.apply)  # a KeyStoreError here leaves the keys as they were
+        try:
+            await off_loop(plan.apply)
+        except KeyStoreError:
+            await off_loop(plan.undo)  # the keys set before the one refused
+            raise
         try:
             await off_loop(write_atomically, self.path, text)
         except OSError as exc:

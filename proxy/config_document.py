@@ -43,6 +43,7 @@ class Document:
     root: CommentedMap
     layout: Layout
     data: dict[str, Any]
+    leading_comments: str = ""  # the file's opening comment block (or our header)
 
 
 def read_document(path: Path) -> Document:
@@ -62,11 +63,12 @@ def read_document(path: Path) -> Document:
         root, sequence, offset = load_yaml_guess_indent(text, yaml=_yaml(Layout()))
     except (yaml.YAMLError, YAMLError, ValueError, RecursionError) as exc:
         raise ConfigError(f"cannot update {path}: {exc}") from None
+    comments = leading_comments(text)
     if data is None:  # no file, or only comments: start a mapping under them
-        return Document(CommentedMap(), Layout(header=leading_comments(text)), {})
+        return Document(CommentedMap(), Layout(header=comments), {}, comments)
     if not isinstance(data, dict) or not isinstance(root, CommentedMap):
         raise ConfigError(f"cannot update {path}: it is not a mapping of settings")
-    return Document(root, Layout(sequence or 2, offset or 0), data)
+    return Document(root, Layout(sequence or 2, offset or 0), data, comments)
 
 
 def _yaml(layout: Layout) -> YAML:

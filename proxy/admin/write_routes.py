@@ -9,7 +9,6 @@ from aiohttp import web
 
 from proxy.admin.claude_code import write_settings
 from proxy.admin.context import ADMIN
-from proxy.admin.keyplan import KeyPlan
 from proxy.admin.probe import ProbeResult, probe
 from proxy.admin.read_routes import config_payload
 from proxy.admin.transaction import change_config, change_keys
@@ -18,6 +17,7 @@ from proxy.config_changes import PlanKeys, url_port
 from proxy.core import config_edit
 from proxy.core.config import Config, Endpoint
 from proxy.core.errors import ApiError
+from proxy.keyplan import KeyPlan
 from proxy.tasks import off_loop
 
 MAX_SECRET = 4096

@@ -182,3 +182,17 @@ async def test_a_missing_file_is_written_with_the_header(changes: ConfigChanges)
     text = changes.path.read_text()
     assert text.startswith("# Claude Code Fallback configuration.")
     assert in_file(changes.path) == {"routing": {"pinned": "anthropic"}}
+
+
+async def test_an_edit_the_document_cannot_carry_is_written_plainly(changes: ConfigChanges) -> None:
+    changes.path.write_text(
+        "# shared headers\n"
+        "endpoints:\n"
+        "  - {name: a, base_url: 'http://127.0.0.1:9', headers: &shared {x-team: red}}\n"
+        "  - {name: b, base_url: 'http://127.0.0.1:10', headers: *shared}\n"
+    )
+    fields = {"name": "a", "base_url": "http://127.0.0.1:9", "headers": {"x-team": "blue"}}
+    config = await changes.edit(lambda raw: config_edit.replace_endpoint(raw, "a", fields))
+    assert [dict(e.headers) for e in config.endpoints] == [{"x-team": "blue"}, {"x-team": "red"}]
+    assert load_config(changes.path, {}) == config
+    assert changes.path.read_text().startswith("# shared headers\n")
