@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from proxy import PRODUCT_NAME
+from proxy.core.envsnippets import SHELLS, Shell
 from proxy.core.status import Snapshot, describe_wait, endpoint_words
-from tray_app.envvars import SHELLS, Shell
 
 APP_NAME = PRODUCT_NAME
 IconColour = Literal["green", "amber", "red", "grey"]

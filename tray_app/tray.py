@@ -32,9 +32,9 @@ from tray_app.menu_model import (
 )
 from tray_app.presenter import DEFAULT_SIZES, TrayPresenter
 from tray_app.single_instance import InstanceInfo, InstanceLock
-from tray_app.tray_host import can_show_tray, choose_backend
+from tray_app.tray_host import choose_backend
 
-__all__ = ["can_show_tray", "run_tray"]
+__all__ = ["run_tray"]
 
 log = logging.getLogger(__name__)
 
