@@ -16,7 +16,9 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-TITLE = "Claude Code Fallback stopped"
+from proxy import APP_SLUG, PRODUCT_NAME
+
+TITLE = f"{PRODUCT_NAME} stopped"
 CRASH_LOG = "crash.log"
 HEADLESS_ARGS = ("serve", "config", "key", "-h", "--help", "--version")
 
@@ -34,7 +36,7 @@ def crash_log_path() -> Path:
 
         return log_dir() / CRASH_LOG
     except Exception:  # the app's own modules may be what is broken
-        return Path(tempfile.gettempdir()) / f"claude-code-fallback-{CRASH_LOG}"
+        return Path(tempfile.gettempdir()) / f"{APP_SLUG}-{CRASH_LOG}"
 
 
 def write_crash_log(exc: BaseException, path: Path) -> Path | None:
@@ -56,7 +58,7 @@ def crash_message(exc: BaseException, log_path: Path | None) -> str:
         else "The details could not be written to a file."
     )
     return (
-        f"Claude Code Fallback stopped because of an unexpected error:\n\n"
+        f"{PRODUCT_NAME} stopped because of an unexpected error:\n\n"
         f"{type(exc).__name__}: {exc}\n\n{where}"
     )
 
@@ -88,7 +90,7 @@ def native_dialog(title: str, message: str) -> None:
         import ctypes
 
         mb_iconerror_topmost = 0x10 | 0x40000
-        ctypes.windll.user32.MessageBoxW(None, message, title, mb_iconerror_topmost)  # type: ignore[attr-defined]
+        ctypes.windll.user32.MessageBoxW(None, message, title, mb_iconerror_topmost)
     elif sys.platform == "darwin":
         script = [
             "on run argv",

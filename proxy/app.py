@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from proxy import __version__
-from proxy.admin import add_admin_routes
 from proxy.admin.context import Admin
+from proxy.admin.routes import add_admin_routes
 from proxy.app_keys import RUNTIME, SESSION, SWEEPER
 from proxy.handler import MAX_BODY, proxy_handler
 from proxy.runtime import Runtime

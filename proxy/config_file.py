@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 import yaml
 
-from proxy import APP_NAME
+from proxy import APP_SLUG
 from proxy.core.config import Config
 from proxy.core.config_yaml import config_to_yaml, parse_config_text
 from proxy.core.errors import ConfigError
 
 
 def default_config_path() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.yaml"
+    return Path(platformdirs.user_config_dir(APP_SLUG, appauthor=False)) / "config.yaml"
 
 
 def config_path(explicit: str | None, env: Mapping[str, str]) -> Path:
@@ -82,18 +82,3 @@ def read_raw(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"cannot update {path}: it is not a mapping of settings")
     return data
-
-
-def update_config_file(
-    path: Path, change: Callable[[dict[str, Any]], None], env: Mapping[str, str]
-) -> Config:
-    """Apply `change` to the file's data, validate the whole result, then write it atomically.
-
-    Environment overrides and `${VAR}` references stay as the user wrote them.
-    """
-    data = read_raw(path)
-    change(data)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    config = parse_config_text(text, env, str(path))
-    write_atomically(path, text)
-    return config

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from proxy.admin.context import Admin
 from proxy.app import create_app
-from proxy.core.errors import PortInUseError
+from proxy.core.errors import ListenError, PortInUseError
 from proxy.runtime import Runtime
 
 log = logging.getLogger("ccf.proxy")
@@ -27,23 +26,47 @@ class BoundSite:
         return self.site.port  # the port that 0 became
 
 
-@dataclass(slots=True)
 class RunningServer:
-    runner: web.AppRunner
-    host: str
-    port: int
-    site: BoundSite | None = None
+    """The app's listening sockets: `start` on an address, move to another, `stop` gracefully.
+
+    Made before the app it serves, so what changes the address can be given it up front.
+    """
+
+    def __init__(self, grace: float = 5.0) -> None:
+        self.grace = grace
+        self.host = ""
+        self.port = 0
+        self.site: BoundSite | None = None
+        self.runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    async def start(self, app: web.Application, host: str, port: int) -> None:
+        """Serve `app` on host:port; raise `PortInUseError` if that is taken."""
+        runner = web.AppRunner(
+            app, handler_cancellation=True, shutdown_timeout=self.grace, access_log=None
+        )
+        await runner.setup()
+        try:
+            site = await open_site(runner, host, port)
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self.runner = runner
+        await self.switch_to(site)
+
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            await runner.cleanup()
 
     async def add_site(self, host: str, port: int) -> BoundSite:
         """Listen on another address too; raise `PortInUseError` if it is taken."""
+        if self.runner is None:
+            raise ListenError("the proxy is not running")
         return await open_site(self.runner, host, port)
 
     async def switch_to(self, bound: BoundSite) -> None:
@@ -93,29 +116,10 @@ async def open_site(runner: web.AppRunner, host: str, port: int) -> BoundSite:
     return BoundSite(site, host)
 
 
-async def start_server(
-    runtime: Runtime, grace: float = 5.0, admin: Admin | None = None
-) -> RunningServer:
-    """Listen on the config's address; raise `PortInUseError` if it is taken.
-
-    With `admin`, the settings page and its API are served at `/_ccf/`.
-    """
-    listen = runtime.config.listen
-    runner = web.AppRunner(
-        create_app(runtime, admin),
-        handler_cancellation=True,
-        shutdown_timeout=grace,
-        access_log=None,
-    )
-    await runner.setup()
-    try:
-        site = await open_site(runner, listen.host, listen.port)
-    except BaseException:
-        await runner.cleanup()
-        raise
-    running = RunningServer(runner=runner, host=listen.host, port=listen.port)
-    await running.switch_to(site)
-    runtime.url = running.url
-    if admin is not None:
-        admin.listener = running
-    return running
+async def start_server(runtime: Runtime, grace: float = 5.0) -> RunningServer:
+    """The proxy alone (no settings page, no file) on the config's address, for tests and
+    benchmarks; the application is put together by `proxy.running.start_proxy`."""
+    server = RunningServer(grace)
+    await server.start(create_app(runtime), runtime.config.listen.host, runtime.config.listen.port)
+    runtime.url = server.url
+    return server

@@ -12,12 +12,9 @@ from proxy.core.body import (
     with_model,
 )
 from proxy.core.config import Endpoint
-from proxy.core.openai import StreamTranslator as OpenAIStreamTranslator
-from proxy.core.openai import (
-    anthropic_to_openai,
-    openai_error_to_anthropic,
-    openai_to_anthropic,
-)
+from proxy.core.openai.request import anthropic_to_openai
+from proxy.core.openai.response import openai_error_to_anthropic, openai_to_anthropic
+from proxy.core.openai.stream import StreamTranslator as OpenAIStreamTranslator
 
 
 class Incoming:

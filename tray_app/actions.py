@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from proxy.core.envsnippets import SHELLS, snippet
+from proxy.core.errors import DesktopError
 from tray_app import desktop, logs
 from tray_app.autostart import Autostart
 from tray_app.contract import ProxyServiceLike
-from tray_app.envvars import SHELLS, snippet
 from tray_app.menu_model import (
     APP_NAME,
     Command,
@@ -97,7 +98,7 @@ class Actions:
 
     def _set_autostart(self, enabled: bool) -> None:
         if self.autostart is None:
-            raise desktop.DesktopError("start at login is not supported on this system")
+            raise DesktopError("start at login is not supported on this system")
         if enabled:
             self.autostart.enable()
         else:

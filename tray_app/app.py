@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from proxy.config_file import config_path, save_config
+from proxy import PRODUCT_NAME
+from proxy.config_file import config_path, load_config, save_config
 from proxy.core.config import Config
+from proxy.core.errors import CcfError, TrayUnavailable
+from proxy.foreground import announce_move, say, serve_until_stopped
 from proxy.keys import SystemKeyring
+from proxy.running import ProxySetup, RunningProxy
 from proxy.service import ProxyService
 from tray_app import autostart
 from tray_app.autostart import Autostart
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_at, open_settings_for_service
 from tray_app.single_instance import InstanceInfo, InstanceLock, hand_over
-from tray_app.tray import TrayUnavailable, run_tray
+from tray_app.tray import run_tray
 from tray_app.tray_host import can_show_tray
 
 log = logging.getLogger("ccf.app")
@@ -49,16 +52,16 @@ def run_app(explicit_config: str | None, env: Mapping[str, str]) -> int:
     try:
         path = config_path(explicit_config, env)
         is_first = first_run(path)
-        service = ProxyService(
-            path, env, SystemKeyring(), log_path=log_file, secret_sink=register_secret
-        )
         if can_show_tray(wait=tray_host_wait(env)):
+            service = ProxyService(
+                path, env, SystemKeyring(), log_path=log_file, secret_sink=register_secret
+            )
             try:
                 login = autostart.for_platform(login_command(explicit_config))
                 return run_in_tray(service, lock, login, open_at_start=is_first)
             except TrayUnavailable as exc:
                 log.warning("no tray (%s); running headless", exc)
-        return run_headless(service, lock)
+        return run_headless(path, env, lock)
     finally:
         lock.release()
 
@@ -77,33 +80,35 @@ def run_in_tray(
     def open_settings() -> object:
         return open_settings_for_service(service)
 
+    def open_settings_at_start() -> None:
+        open_settings()
+
     return run_tray(
         service,
         open_settings=open_settings,
         autostart=login,
         instance=lock,
-        on_started=open_settings if open_at_start else None,
+        on_started=open_settings_at_start if open_at_start else None,
     )
 
 
-def run_headless(service: ProxyService, lock: InstanceLock) -> int:
-    """The proxy alone until SIGINT/SIGTERM; prints where it listens and its settings page."""
-    service.start()
-    snapshot = service.snapshot()
-    if snapshot.overall == "error":
-        print(f"ccf: {snapshot.problem}", flush=True)
+def run_headless(path: Path, env: Mapping[str, str], lock: InstanceLock) -> int:
+    """The proxy alone, as `ccf serve` runs it, until SIGINT/SIGTERM; prints where it
+    listens and its settings page, and tells a second launch where that is."""
+    setup = ProxySetup(
+        path, env, SystemKeyring(), secret_sink=register_secret, announce=announce_move
+    )
+    try:
+        config = load_config(path, env)
+        asyncio.run(serve_until_stopped(setup, config, lambda proxy: published(proxy, lock)))
+    except CcfError as exc:
+        print(f"ccf: {exc}", flush=True)
         return 2
-    lock.publish(InstanceInfo(pid=os.getpid(), url=service.url, settings_url=service.settings_url))
-    print(f"Claude Code Fallback is listening on {service.url} (no tray: running headless)")
-    print(f"Settings: {service.settings_url} — open it signed in with `ccf settings`", flush=True)
-    wait_for_signal()
-    service.stop()
     return 0
 
 
-def wait_for_signal() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        pass
+def published(proxy: RunningProxy, lock: InstanceLock) -> None:
+    settings_url = f"{proxy.url}/_ccf/"
+    lock.publish(InstanceInfo(pid=os.getpid(), url=proxy.url, settings_url=settings_url))
+    say(f"{PRODUCT_NAME} is listening on {proxy.url} (no tray: running headless)")
+    say(f"Settings: {settings_url} — open it signed in with `ccf settings`")

@@ -12,6 +12,7 @@ from proxy import PRODUCT_NAME, __version__
 from proxy.config_file import config_path, load_config
 from proxy.core.errors import CcfError, ConfigError
 from proxy.keys import SystemKeyring
+from proxy.running import ProxySetup
 from tray_app.keys_cli import add_key_commands, run_key_command
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_for_running_instance
@@ -43,7 +44,7 @@ def fail(message: str) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
-    from proxy.headless import serve_until_stopped
+    from proxy.foreground import announce_move, serve_until_stopped
 
     if args.host:
         env["CCF_HOST"] = args.host
@@ -53,8 +54,10 @@ def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
         path = config_path(args.serve_config or args.config, env)
         config = load_config(path, env)
         setup_logging(console=True)
-        store = SystemKeyring()
-        asyncio.run(serve_until_stopped(config, store, env, register_secret, config_path=path))
+        setup = ProxySetup(
+            path, env, SystemKeyring(), secret_sink=register_secret, announce=announce_move
+        )
+        asyncio.run(serve_until_stopped(setup, config))
     except CcfError as exc:
         return fail(str(exc))
     return 0

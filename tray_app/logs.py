@@ -19,7 +19,8 @@ from types import TracebackType
 
 import platformdirs
 
-APP_DIR_NAME = "claude-code-fallback"
+from proxy import APP_SLUG
+
 LOG_FILE_NAME = "ccf.log"
 MAX_BYTES = 1_000_000
 BACKUPS = 3
@@ -37,7 +38,7 @@ _HEADER_RE = re.compile(
 
 
 def log_dir() -> Path:
-    return Path(platformdirs.user_log_dir(APP_DIR_NAME, appauthor=False))
+    return Path(platformdirs.user_log_dir(APP_SLUG, appauthor=False))
 
 
 class RedactingFilter(logging.Filter):

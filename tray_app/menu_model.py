@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from proxy import PRODUCT_NAME
+from proxy.core.envsnippets import SHELLS, Shell
 from proxy.core.status import Snapshot, describe_wait, endpoint_words
-from tray_app.envvars import SHELLS, Shell
 
-APP_NAME = "Claude Code Fallback"
+APP_NAME = PRODUCT_NAME
 IconColour = Literal["green", "amber", "red", "grey"]
 
 TOOLTIP_MAX = 127  # Windows keeps 128 UTF-16 units including the terminator

@@ -14,18 +14,15 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from proxy import PRODUCT_NAME
 from proxy.admin.token import ensure_admin_token
 from proxy.config_file import config_path, load_config
-from proxy.core.errors import CcfError
+from proxy.core.errors import CcfError, SettingsError
 from proxy.keys import KeyStore, SystemKeyring
 from ui.window import open_settings_window
 
 Opener = Callable[[Callable[[], str]], object]
 TIMEOUT = 5.0
-
-
-class SettingsError(CcfError):
-    """The settings page could not be opened; the message says what to do."""
 
 
 def _local(url: str) -> str:
@@ -70,7 +67,7 @@ def running_url(config_file: str | None, env: Mapping[str, str]) -> str:
             return url
     where = " or ".join(urls) or "its configured address"
     raise SettingsError(
-        f"Claude Code Fallback is not running (nothing answers at {where}). Start it with "
+        f"{PRODUCT_NAME} is not running (nothing answers at {where}). Start it with "
         "`ccf`, or `ccf serve` without a desktop."
     )
 

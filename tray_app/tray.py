@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from proxy import APP_SLUG
+from proxy.core.errors import TrayUnavailable
 from proxy.core.status import Snapshot
 from tray_app import desktop, icons
 from tray_app.actions import Actions
@@ -30,18 +32,14 @@ from tray_app.menu_model import (
 )
 from tray_app.presenter import DEFAULT_SIZES, TrayPresenter
 from tray_app.single_instance import InstanceInfo, InstanceLock
-from tray_app.tray_host import can_show_tray, choose_backend
+from tray_app.tray_host import choose_backend
 
-__all__ = ["TrayUnavailable", "can_show_tray", "run_tray"]
+__all__ = ["run_tray"]
 
 log = logging.getLogger(__name__)
 
-ICON_NAME = "claude-code-fallback"
+ICON_NAME = APP_SLUG
 SLOW_COMMANDS = (OpenSettings, OpenLogs, RestartProxy)
-
-
-class TrayUnavailable(RuntimeError):
-    """No tray icon can be shown here; run headless instead."""
 
 
 def import_pystray(backend: str) -> Any:

@@ -18,8 +18,10 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from proxy import PRODUCT_NAME
+
 log = logging.getLogger("ccf.ui")
-TITLE = "Claude Code Fallback — Settings"
+TITLE = f"{PRODUCT_NAME} — Settings"
 START_TIMEOUT = 20.0
 SHOWN = "shown"
 LinkSource = Callable[[], str]

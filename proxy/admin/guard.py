@@ -8,7 +8,6 @@ and takes JSON bodies only, so no form post or no-cors fetch from a web page can
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hmac
 import logging
@@ -16,8 +15,8 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from proxy.admin.context import ADMIN, Admin, ApiError
-from proxy.admin.token import read_admin_token
+from proxy.admin.context import ADMIN, Admin, error_response
+from proxy.core.errors import ApiError
 
 log = logging.getLogger("ccf.admin")
 API_PREFIX = "/_ccf/api/"
@@ -46,21 +45,11 @@ def refuse_browser_context(request: web.Request) -> None:
         raise ApiError(403, "Requests from other web pages are refused.")
 
 
-async def admin_token(admin: Admin) -> str | None:
-    """The install's admin token; read off the loop until it exists, then kept."""
-    if admin.token is None:
-        loop = asyncio.get_running_loop()
-        admin.token = await loop.run_in_executor(None, read_admin_token, admin.store)
-        if admin.token is not None and admin.secret_sink is not None:
-            admin.secret_sink(admin.token)
-    return admin.token
-
-
 async def is_authorized(request: web.Request, admin: Admin) -> bool:
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
     if scheme.lower() == "bearer" and token:
-        expected = await admin_token(admin)
+        expected = await admin.token.get()
         return expected is not None and hmac.compare_digest(
             token.strip().encode(), expected.encode()
         )
@@ -98,14 +87,14 @@ def admin_guarded(handler: Handler) -> Handler:
                 await check_api(request)
             response = await handler(request)
         except ApiError as exc:
-            response = exc.response()
+            response = error_response(exc)
         except web.HTTPException as exc:
             response = web.Response(
                 status=exc.status, reason=exc.reason, text=exc.text, headers=exc.headers
             )
         except Exception:
             log.exception("%s %s failed", request.method, request.path)
-            response = ApiError(500, "Internal error; the details are in the log.").response()
+            response = error_response(ApiError(500, "Internal error; the details are in the log."))
         response.headers.update(PAGE_HEADERS)
         return response
 

@@ -7,6 +7,7 @@ from importlib import resources
 
 from aiohttp import web
 
+from proxy import PRODUCT_NAME
 from proxy.admin.context import ADMIN
 from proxy.admin.guard import SESSION_COOKIE
 from proxy.admin.sessions import SESSION_SECONDS
@@ -27,7 +28,7 @@ STATIC_FILES = {
     "icon.svg": "image/svg+xml",
 }
 STATIC = web.AppKey("static", dict)
-EXPIRED = """<!doctype html><meta charset="utf-8"><title>Claude Code Fallback</title>
+EXPIRED = f"""<!doctype html><meta charset="utf-8"><title>{PRODUCT_NAME}</title>
 <link rel="stylesheet" href="/_ccf/app.css"><main class="notice"><h1>This sign-in link was
 used or has expired</h1><p>Open <b>Settings…</b> from the tray menu, or run
 <code>ccf settings</code>, for a fresh one.</p></main>"""

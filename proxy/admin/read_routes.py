@@ -7,14 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from proxy.admin.claude_code import setup_view
-from proxy.admin.context import ADMIN, ApiError
-from proxy.admin.transaction import off_loop
+from proxy.admin.context import ADMIN
 from proxy.admin.views import activity, counters, endpoint_rows, key_info, overrides
 from proxy.app_keys import RUNTIME
 from proxy.config_file import read_raw
 from proxy.core.config import FieldError, parse_config
 from proxy.core.config_edit import editable_view
-from proxy.core.errors import ConfigError
+from proxy.core.errors import ApiError, ConfigError
+from proxy.tasks import off_loop
 
 ACTIVITY_LIMIT = 300
 

@@ -10,11 +10,12 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 Format: TypeAlias = Literal["anthropic", "openai"]
 Auth: TypeAlias = Literal["client", "x-api-key", "bearer"]
+Choice = TypeVar("Choice", bound=str)
 
 FORMATS: tuple[Format, ...] = ("anthropic", "openai")
 AUTHS: tuple[Auth, ...] = ("client", "x-api-key", "bearer")
@@ -177,10 +178,11 @@ def _string(value: object, path: str, *, allow_empty: bool = False) -> str:
     return value
 
 
-def _choice(value: object, allowed: tuple[str, ...], path: str) -> str:
-    if value not in allowed:
-        raise FieldError(path, f"{_show(value)} is not allowed; use one of {', '.join(allowed)}")
-    return str(value)
+def _choice(value: object, allowed: tuple[Choice, ...], path: str) -> Choice:
+    for option in allowed:
+        if value == option:
+            return option
+    raise FieldError(path, f"{_show(value)} is not allowed; use one of {', '.join(allowed)}")
 
 
 def _boolean(value: object, path: str) -> bool:
@@ -306,8 +308,8 @@ def parse_endpoint(value: object, path: str) -> Endpoint:
     return Endpoint(
         name=name,
         base_url=parse_base_url(data["base_url"], f"{path}.base_url"),
-        format=_choice(data.get("format", "anthropic"), FORMATS, f"{path}.format"),  # type: ignore[arg-type]
-        auth=_choice(data.get("auth", "client"), AUTHS, f"{path}.auth"),  # type: ignore[arg-type]
+        format=_choice(data.get("format", "anthropic"), FORMATS, f"{path}.format"),
+        auth=_choice(data.get("auth", "client"), AUTHS, f"{path}.auth"),
         key=parse_key_source(data.get("key"), f"{path}.key"),
         models=parse_models(data.get("models"), f"{path}.models"),
         headers=parse_headers(data.get("headers"), f"{path}.headers"),

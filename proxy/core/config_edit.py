@@ -12,6 +12,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from proxy import PRODUCT_NAME
 from proxy.core.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -154,7 +155,7 @@ def editable_view(raw: Raw, config: Config) -> dict[str, Any]:
 
 
 FILE_HEADER = (
-    "# Claude Code Fallback configuration. Endpoints are tried in order; the first is the\n"
+    f"# {PRODUCT_NAME} configuration. Endpoints are tried in order; the first is the\n"
     "# primary. Keys live in the OS keyring (key: keyring) or come from env:VAR_NAME.\n"
 )
 

@@ -284,7 +284,7 @@ def _best_us(fn: Callable[[], object], number: int) -> float:
 
 def micro(number: int = 20000) -> dict[str, float]:
     """CPU µs per call, best of 5, of what the proxy does per event and per request."""
-    from proxy.core.openai import StreamTranslator
+    from proxy.core.openai.stream import StreamTranslator
     from proxy.core.sse import AFTER_COMMIT, SseParser
     from proxy.wire import Incoming, OpenAIWire
 

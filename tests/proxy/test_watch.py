@@ -12,11 +12,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from proxy.admin import make_admin
+from proxy.config_changes import ConfigChanges
 from proxy.config_file import load_config
 from proxy.keys import resolve_keys
+from proxy.running import ProxySetup, start_proxy
 from proxy.runtime import Runtime
-from proxy.server import start_server
 from proxy.service import ProxyService
 from proxy.watch import ConfigWatcher
 from tests.fakes import closed_port
@@ -43,7 +43,8 @@ def watched(tmp_path: Path, clock):
     store = MemoryKeys()
     config = load_config(path, ENV)
     runtime = Runtime(config, resolve_keys(config, store, ENV), clock)
-    return path, runtime, ConfigWatcher(path, ENV, store, runtime)
+    changes = ConfigChanges(path, ENV, store, runtime, listener=None)
+    return path, runtime, ConfigWatcher(changes)
 
 
 def names(runtime: Runtime) -> list[str]:
@@ -61,7 +62,7 @@ async def test_a_good_edit_is_swapped_in_with_its_keys(watched) -> None:
 
 async def test_nothing_changed_means_nothing_read(watched, monkeypatch) -> None:
     _, runtime, watcher = watched
-    monkeypatch.setattr("proxy.watch.load_config", lambda *_: pytest.fail("read again"))
+    monkeypatch.setattr("proxy.config_changes.load_config", lambda *_: pytest.fail("read again"))
     await watcher.check()
     assert runtime.problem == ""
 
@@ -153,13 +154,10 @@ async def served(tmp_path: Path, clock):
     path = tmp_path / "config.yaml"
     path.write_text(ONE)
     store = MemoryKeys({"__admin__": "t" * 32})
-    config = load_config(path, ENV)
-    runtime = Runtime(config, resolve_keys(config, store, ENV), clock)
-    admin = make_admin(path, ENV, store, clock)
-    server = await start_server(runtime, grace=0.5, admin=admin)
-    watcher = ConfigWatcher(path, ENV, store, runtime, admin=admin)
-    yield path, runtime, watcher, server
-    await server.stop()
+    setup = ProxySetup(path, ENV, store, clock, grace=0.5, watch_interval=3600, settle_heap=False)
+    proxy = await start_proxy(setup, load_config(path, ENV))
+    yield path, proxy.runtime, proxy.watcher, proxy.server
+    await proxy.stop()
 
 
 async def test_a_listen_change_moves_the_server(served) -> None:

@@ -22,12 +22,9 @@ from proxy.core.config import FieldError, parse_config
 from proxy.core.config_yaml import parse_config_text
 from proxy.core.errors import ConfigError
 from proxy.core.models import map_model
-from proxy.core.openai import (
-    StreamTranslator,
-    anthropic_to_openai,
-    openai_error_to_anthropic,
-    openai_to_anthropic,
-)
+from proxy.core.openai.request import anthropic_to_openai
+from proxy.core.openai.response import openai_error_to_anthropic, openai_to_anthropic
+from proxy.core.openai.stream import StreamTranslator
 from proxy.core.sse import SseParser, frame, gate, parse_event, usage_of
 from tests.reliability.figures import save_figures
 

@@ -38,7 +38,7 @@ REQUIRED_PROGRAMS = (
 SCREEN = (1920, 1080)  # wide enough that a centred settings window misses the tray menu
 
 
-class DesktopError(RuntimeError):
+class DesktopSessionError(RuntimeError):
     pass
 
 
@@ -149,7 +149,7 @@ class Desktop:
             self.stop()
             raise
         if not number.isdigit():
-            raise DesktopError("Xvfb did not report a display number")
+            raise DesktopSessionError("Xvfb did not report a display number")
         self.display = f":{number}"
         self.env["DISPLAY"] = self.display
         wait_for(self._xdpyinfo_ok, 10, f"Xvfb on {self.display}")
@@ -237,7 +237,7 @@ class Desktop:
             wait_for(up_or_dead, 20, f"the trayer panel (log: {log.read_text()[-500:]!r})")
             if proc.poll() is None:
                 return
-        raise DesktopError(f"trayer keeps exiting: {log.read_text()[-1000:]}")
+        raise DesktopSessionError(f"trayer keeps exiting: {log.read_text()[-1000:]}")
 
     def _start_dunst(self) -> None:
         """Our own notification daemon on this display (a bus-activated one might have

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from proxy.core.errors import DesktopError
 from tests.tray_app.tray_fakes import FakeService
 from tray_app import menu_model as m
 from tray_app.actions import Actions
-from tray_app.desktop import DesktopError
 
 
 class FakeAutostart:

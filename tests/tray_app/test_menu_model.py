@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from proxy.core.envsnippets import SHELLS
 from proxy.core.status import Snapshot
 from tests.tray_app.tray_fakes import (
     DEGRADED,
@@ -20,7 +21,6 @@ from tests.tray_app.tray_fakes import (
     snap,
 )
 from tray_app import menu_model as m
-from tray_app.envvars import SHELLS
 
 
 def build(s: Snapshot, autostart: bool = False, available: bool = True) -> tuple[m.Entry, ...]:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from proxy.core.envsnippets import snippet
 from tests.polling import wait_for
 from tests.tray_app.desktop_session import Desktop
 from tests.tray_app.tray_gui import TrayScreen, TrayUnderTest
-from tray_app.envvars import snippet
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]

@@ -15,7 +15,7 @@ from typing import Any, cast
 from PIL import Image
 
 from tests.polling import TimedOut, wait_for
-from tests.tray_app.desktop_session import Desktop, DesktopError, Geometry
+from tests.tray_app.desktop_session import Desktop, DesktopSessionError, Geometry
 
 # The disc colours of assets/tray-*.png (see assets/render_icons.py).
 STATE_RGB = {
@@ -112,7 +112,7 @@ class TrayUnderTest:
         try:
             wait_for(check, timeout, "a tray event")
         except TimedOut:
-            raise DesktopError(f"no matching event; stderr:\n{self.log()}") from None
+            raise DesktopSessionError(f"no matching event; stderr:\n{self.log()}") from None
         return found[0]
 
     def wait_call(self, *call: object, timeout: float = 10) -> None:
@@ -142,7 +142,7 @@ class TrayUnderTest:
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise DesktopError(f"the tray did not exit; stderr:\n{self.log()}") from None
+            raise DesktopSessionError(f"the tray did not exit; stderr:\n{self.log()}") from None
         finally:
             self.close()
 
@@ -181,7 +181,7 @@ class TrayScreen:
             wait_for(check, timeout, f"a {colour} tray icon", interval=0.1)
         except TimedOut:
             self.desktop.screenshot(f"FAILED-{shot or colour}")
-            raise DesktopError(f"icon stayed {seen[-1]!r}, wanted {colour!r}") from None
+            raise DesktopSessionError(f"icon stayed {seen[-1]!r}, wanted {colour!r}") from None
         if shot:
             self.desktop.screenshot(shot)
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tray_app.envvars import SHELLS, env_vars, snippet
+from proxy.core.envsnippets import SHELLS, env_vars, snippet
 
 URL = "http://127.0.0.1:8765"
 TOKEN = "tok-3f9a'b c$HOME\\x"  # quotes, spaces, $ and a backslash must survive
