@@ -12,10 +12,10 @@ from proxy import PRODUCT_NAME, __version__
 from proxy.config_file import config_path, load_config
 from proxy.core.errors import CcfError, ConfigError
 from proxy.keys import SystemKeyring
-from tray_app.doctor_cli import add_doctor_commands, run_doctor_command
 from tray_app.keys_cli import add_key_commands, run_key_command
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_for_running_instance
+from tray_app.setup_commands import add_setup_commands, run_setup_command
 
 EXIT_USAGE = 2
 
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.add_parser("validate", help="check the config file and say what is wrong")
     add_key_commands(commands)
     commands.add_parser("settings", help="open the settings window of the running instance")
-    add_doctor_commands(commands)
+    add_setup_commands(commands)
     return parser
 
 
@@ -85,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_config(args, env)
     if args.command == "key":
         return run_key_command(args, env)
-    if args.command in ("doctor", "stop-using"):
-        return run_doctor_command(args, env)
+    done = run_setup_command(args, env)
+    if done is not None:
+        return done
     if args.command == "settings":
         return open_settings_for_running_instance(args.config, env)
     if args.command is None:
