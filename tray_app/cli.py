@@ -12,6 +12,7 @@ from proxy import PRODUCT_NAME, __version__
 from proxy.config_file import config_path, load_config
 from proxy.core.errors import CcfError, ConfigError
 from proxy.keys import SystemKeyring
+from tray_app.import_cli import add_transfer_commands, run_config_transfer
 from tray_app.keys_cli import add_key_commands, run_key_command
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_for_running_instance
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True)
     config_commands.add_parser("path", help="print the config file's path")
     config_commands.add_parser("validate", help="check the config file and say what is wrong")
+    add_transfer_commands(config_commands)
     add_key_commands(commands)
     commands.add_parser("settings", help="open the settings window of the running instance")
     add_setup_commands(commands)
@@ -63,6 +65,8 @@ def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
 
 
 def cmd_config(args: argparse.Namespace, env: dict[str, str]) -> int:
+    if args.config_command in ("export", "import"):
+        return run_config_transfer(args, env)
     path = config_path(args.config, env)
     if args.config_command == "path":
         print(path)

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from proxy.admin.context import claude_config_dir
-from proxy.config_file import config_path, load_config
+from proxy.config_file import config_path, load_config, write_atomically
 from proxy.core.errors import CcfError
 from proxy.core.imports import Candidate, ImportFormatError, pick
 from proxy.imports.apply import import_into
 from proxy.imports.sources import known_sources, read_candidates
+from proxy.imports.transfer import export_text, import_config
 from proxy.keys import KeyStore, SystemKeyring
 
 EXIT_OK = 0
@@ -102,4 +103,42 @@ def list_known(env: Mapping[str, str], out: IO[str]) -> int:
         return EXIT_OK
     for source in found:
         print(f"{source.tool}: ccf import {source.path}", file=out)
+    return EXIT_OK
+
+
+def add_transfer_commands(config_commands: Any) -> None:
+    """`ccf config export [FILE]` and `ccf config import FILE`: the config without keys."""
+    export = config_commands.add_parser("export", help="write the config, without keys, to FILE")
+    export.add_argument("file", nargs="?", help="where to write it (default: print it)")
+    restore = config_commands.add_parser("import", help="replace the config with an exported one")
+    restore.add_argument("file", help="a file written by `ccf config export`")
+
+
+def run_config_transfer(
+    args: argparse.Namespace, env: Mapping[str, str], out: IO[str] | None = None
+) -> int:
+    out = out or sys.stdout
+    path = config_path(getattr(args, "config", None), env)
+    try:
+        if args.config_command == "export":
+            return _export(path, args.file, out)
+        source = Path(args.file).expanduser()
+        text = source.read_text(encoding="utf-8")
+        need = import_config(path, text, str(source), env)
+    except (CcfError, OSError, UnicodeDecodeError) as exc:
+        print(f"ccf: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Imported {source} into {path} (the old file is kept beside it).", file=out)
+    for name in need:
+        print(f"  {name} needs its key on this machine: ccf key set {name}", file=out)
+    return EXIT_OK
+
+
+def _export(path: Path, target: str | None, out: IO[str]) -> int:
+    text = export_text(path)
+    if target is None:
+        out.write(text)
+        return EXIT_OK
+    write_atomically(Path(target).expanduser(), text)
+    print(f"Wrote {target} (no keys in it).", file=out)
     return EXIT_OK

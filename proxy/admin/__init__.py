@@ -16,11 +16,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from proxy.admin.context import ADMIN, Admin, claude_config_dir
-from proxy.admin.doctor_routes import doctor_routes
 from proxy.admin.guard import admin_guarded
 from proxy.admin.page import STATIC, fallback_routes, load_static, page_routes
 from proxy.admin.read_routes import read_routes
 from proxy.admin.sessions import Sessions
+from proxy.admin.setup_routes import setup_routes
 from proxy.admin.write_routes import write_routes
 from proxy.clock import Clock
 from proxy.keys import KeyStore
@@ -40,7 +40,7 @@ def add_admin_routes(
         app[ADMIN] = admin
         app[STATIC] = load_static()
         routes = [*read_routes(), *write_routes(), *page_routes(), *routes]
-        routes = [*doctor_routes(), *routes]
+        routes = [*setup_routes(), *routes]
     for route in routes:
         guarded = outer(admin_guarded(route.handler))
         web.RouteDef(route.method, route.path, guarded, route.kwargs).register(app.router)

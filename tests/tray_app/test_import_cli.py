@@ -11,7 +11,7 @@ import yaml
 from proxy.config_file import load_config
 from tests.proxy.admin.admin_helpers import MemoryKeys
 from tray_app import cli
-from tray_app.import_cli import run_import_command
+from tray_app.import_cli import run_config_transfer, run_import_command
 
 SAMPLES = Path(__file__).parents[1] / "proxy" / "imports" / "samples"
 CCR = str(SAMPLES / "claude-code-router-config.json")
@@ -122,3 +122,45 @@ def test_known_places_are_listed(env: dict[str, str]) -> None:
     code, text = run(env)
     assert code == 0
     assert f"cc-switch (before its database): ccf import {folder / 'config.json'}" in text
+
+
+def test_config_export_then_import_on_a_second_machine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = {"CCF_CONFIG": str(tmp_path / "one.yaml")}
+    Path(first["CCF_CONFIG"]).write_text(
+        "endpoints:\n  - {name: or, base_url: 'https://openrouter.ai/api', auth: bearer}\n"
+        f"security: {{access_token: {'s' * 20}}}\n"
+    )
+    exported = tmp_path / "export.yaml"
+    args = cli.build_parser().parse_args(["config", "export", str(exported)])
+    assert run_config_transfer(args, first, io.StringIO()) == 0
+    text = exported.read_text()
+    assert "s" * 20 not in text
+    second = {"CCF_CONFIG": str(tmp_path / "two.yaml")}
+    Path(second["CCF_CONFIG"]).write_text(
+        "endpoints:\n  - {name: old, base_url: 'https://x.example'}\n"
+    )
+    out = io.StringIO()
+    args = cli.build_parser().parse_args(["config", "import", str(exported)])
+    assert run_config_transfer(args, second, out) == 0
+    assert "or needs its key on this machine: ccf key set or" in out.getvalue()
+    assert [e.name for e in load_config(Path(second["CCF_CONFIG"]), {}).endpoints] == ["or"]
+    assert (
+        (tmp_path / "two.yaml.before-import").read_text().startswith("endpoints:\n  - {name: old")
+    )
+
+
+def test_config_import_of_a_broken_file_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {"CCF_CONFIG": str(tmp_path / "c.yaml")}
+    Path(env["CCF_CONFIG"]).write_text(
+        "endpoints:\n  - {name: keep, base_url: 'https://x.example'}\n"
+    )
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("endpoints:\n  - {name: x, base_url: 'ftp://nope'}\n")
+    args = cli.build_parser().parse_args(["config", "import", str(broken)])
+    assert run_config_transfer(args, env, io.StringIO()) == 1
+    assert f"{broken}: endpoints[0].base_url" in capsys.readouterr().err
+    assert "keep" in Path(env["CCF_CONFIG"]).read_text()
