@@ -137,8 +137,8 @@ def check_keyring(facts: Facts) -> list[Finding]:
 
 
 def check_port(facts: Facts) -> list[Finding]:
-    listen = facts.config.listen
-    where = f"{listen.host}:{listen.port}"
+    host, port = facts.config.listen.host, facts.port
+    where = f"{host}:{port}"
     if facts.port_state == "ours":
         return [Finding("port", "ok", f"Claude Code Fallback is listening on {where}.")]
     if facts.port_state == "free":
@@ -148,7 +148,7 @@ def check_port(facts: Facts) -> list[Finding]:
             Finding(
                 "port",
                 "fail",
-                f"Port {listen.port} on {listen.host} is in use by another program.",
+                f"Port {port} on {host} is in use by another program.",
                 "Choose another port in Settings → General (or listen.port in the config file).",
             )
         ]

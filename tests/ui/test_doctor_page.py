@@ -62,3 +62,81 @@ def test_check_set_up_writes_settings_then_stops_using_the_proxy(served) -> None
     assert json.loads(settings.read_text()) == {
         "env": {"ANTHROPIC_BASE_URL": "https://old.example"}
     }
+
+
+@pytest.fixture
+def served_with_ccr(tmp_path: Path, threaded_fakes: FakesInThread):
+    a, b = threaded_fakes.start("a"), threaded_fakes.start("b")
+    b.raw(
+        200,
+        json.dumps(
+            {"object": "list", "data": [{"id": "fake-coder"}, {"id": "fake-chat"}]}
+        ).encode(),
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text(f"endpoints:\n  - {{name: primary, base_url: '{a.url}'}}\n")
+    home = tmp_path / "home"
+    (home / ".claude-code-router").mkdir(parents=True)
+    (home / ".claude-code-router" / "config.json").write_text(
+        json.dumps(
+            {
+                "Providers": [
+                    {
+                        "name": "fakeprov",
+                        "api_base_url": f"{b.url}/v1/chat/completions",
+                        "api_key": "sk-fake-provider-4321",
+                        "models": ["fake-chat"],
+                    },
+                    {
+                        "name": "other",
+                        "api_base_url": f"{b.url}/v1/chat/completions",
+                        "api_key": "sk-other-9999",
+                        "models": ["x"],
+                    },
+                ]
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "CCF_CONFIG": str(config),
+        "CLAUDE_CONFIG_DIR": str(tmp_path / "claude"),
+        "HOME": str(home),
+    }
+    with ccf_serve(config, env=env) as url:
+        yield url, config, tmp_path
+    SystemKeyring().delete("fakeprov")
+
+
+def test_move_in_from_claude_code_router_and_map_from_the_providers_list(served_with_ccr) -> None:
+    url, config, tmp_path = served_with_ccr
+    with chromium_page(tmp_path / "profile", height=900) as page:
+        page.goto(login_link_source(url, SystemKeyring())())
+        page.wait_for_selector("#endpoint-list .endpoint")
+        page.click('a[data-nav="doctor"]')
+        page.click("#import-look")
+        card = page.locator(".import-source")
+        card.wait_for()
+        assert "sk-fake" not in card.inner_text()
+        card.locator('input[value="other"]').uncheck()
+        shot(page, "move-in-light")
+        card.get_by_role("button", name="Import selected").click()
+        page.wait_for_selector("#import-result:has-text('Imported fakeprov')")
+        assert "fakeprov" in config.read_text()
+        assert "other" not in config.read_text()
+        assert "sk-fake" not in config.read_text()
+        assert SystemKeyring().get("fakeprov") == "sk-fake-provider-4321"
+        page.click('a[data-nav="endpoints"]')
+        page.locator('#endpoint-list [data-name="fakeprov"] [data-role=edit]').click()
+        page.click("#load-models")
+        page.wait_for_selector("#models-status:has-text('2 models')")
+        options = page.locator("#provider-models option")
+        assert [options.nth(i).get_attribute("value") for i in range(2)] == [
+            "fake-chat",
+            "fake-coder",
+        ]
+        assert (
+            page.locator("#model-rows [data-role=target]").first.get_attribute("list")
+            == "provider-models"
+        )
+        shot(page, "editor-model-list-light")

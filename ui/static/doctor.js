@@ -2,6 +2,7 @@
 // the fix is safe; and Stop using the proxy (settings.json gets its earlier values back).
 import { api } from "./api.js";
 import { $, h } from "./dom.js";
+import { initMovingIn } from "./movein.js";
 
 const LEVEL_TEXT = { ok: "OK", info: "Note", warn: "Check", fail: "Problem" };
 const TITLES = {
@@ -20,6 +21,7 @@ const ACTIONS = {
 export function initDoctor() {
   $("#doctor-run").addEventListener("click", () => showDoctor());
   $("#doctor-stop").addEventListener("click", (event) => confirmAction("stop-using", event.target));
+  initMovingIn();
 }
 
 export async function showDoctor() {

@@ -2,6 +2,7 @@
 import { enc, loadConfig, state, write } from "./api.js";
 import { $, $$, clearErrors, h, showError, toast } from "./dom.js";
 import { PRESETS } from "./presets.js";
+import { initModelList, resetModelList } from "./models.js";
 
 let editing = null; // the endpoint's name before this edit, or null for a new one
 let done = () => {};
@@ -23,6 +24,7 @@ export function initEditor(onDone) {
   $("#editor-delete").addEventListener("click", deleteEndpoint);
   $("#remove-key").addEventListener("click", removeKey);
   form.addEventListener("submit", (e) => { e.preventDefault(); save(); });
+  initModelList();
 }
 
 function endpointView(name) {
@@ -42,6 +44,7 @@ export function openEditor(name) {
   $("#preset").value = "";
   $("#editor-delete").hidden = !name;
   fill(endpoint);
+  resetModelList(name);
   (name ? $("#ed-name") : $("#preset")).focus();
 }
 
@@ -103,7 +106,7 @@ function addModelRow(pattern, target, focus = false) {
   const from = h("input", { value: pattern, placeholder: "claude-sonnet-*", "aria-label": "Model pattern",
     spellcheck: "false", "data-role": "pattern" });
   const to = h("input", { value: target, placeholder: "provider/model-name", "aria-label": "Send as",
-    spellcheck: "false", "data-role": "target" });
+    spellcheck: "false", "data-role": "target", list: "provider-models" });
   row = h("div", { class: "map-row" }, from, h("span", { class: "arrow", text: "→" }), to,
     removeButton("Remove this mapping", () => row));
   // A new row goes above a catch-all "*" row, which would otherwise hide it (first match wins).
