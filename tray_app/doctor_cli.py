@@ -33,7 +33,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 CLI_ACTIONS = {
     STOP_USING: "(or run `ccf stop-using`)",
-    WRITE_SETTINGS: "(Settings → Check set-up or Claude Code has a button for it)",
+    WRITE_SETTINGS: "(the settings window's Claude Code page has a button for it)",
 }
 LABELS = {"ok": "  ok", "info": "info", "warn": "warn", "fail": "FAIL"}
 

@@ -316,6 +316,7 @@ def check_endpoints(facts: Facts) -> list[Finding]:
         elif endpoint.name in facts.key_problems:
             problem = facts.key_problems[endpoint.name]
             fix = f"Set its key in Settings → Endpoints, or `ccf key set {endpoint.name}`."
+            fix = "" if "ccf key set" in problem else fix
             found.append(Finding(check, "fail", f"{endpoint.name}: {problem}.", fix))
         elif facts.probes is not None and endpoint.name in facts.probes:
             found.append(probe_finding(endpoint, facts.probes[endpoint.name]))

@@ -182,7 +182,7 @@ def test_an_unreachable_endpoint() -> None:
 
 
 def test_an_endpoint_without_its_key() -> None:
-    problems = {"openrouter": "no key stored for openrouter"}
+    problems = {"openrouter": "environment variable OR_KEY is not set"}
     finding = by_check(diagnose(facts(key_problems=problems)), "endpoint:openrouter")
     assert finding.level == "fail"
     assert "ccf key set openrouter" in finding.fix
