@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from proxy.keys import SystemKeyring
 from tests.fakes import FakesInThread
@@ -140,3 +141,10 @@ def test_move_in_from_claude_code_router_and_map_from_the_providers_list(served_
             == "provider-models"
         )
         shot(page, "editor-model-list-light")
+        page.locator("#model-rows [data-role=target]").first.fill("fake-coder")
+        page.fill("#ed-ca_file", str(tmp_path / "corp-ca.pem"))
+        page.click("#editor-save")
+        page.wait_for_selector('#endpoint-list [data-name="fakeprov"]')
+    saved = yaml.safe_load(config.read_text())["endpoints"][1]
+    assert saved["ca_file"] == str(tmp_path / "corp-ca.pem")
+    assert saved["models"] == {"*": "fake-coder"}

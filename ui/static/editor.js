@@ -51,6 +51,7 @@ export function openEditor(name) {
 function fill(endpoint) {
   $("#ed-name").value = endpoint.name;
   $("#ed-base_url").value = endpoint.base_url;
+  $("#ed-ca_file").value = endpoint.ca_file || "";
   $("#ed-format").value = endpoint.format;
   $("#ed-auth").value = endpoint.auth;
   const key = endpoint.key || "keyring";
@@ -130,9 +131,14 @@ function addHeaderRow(name, value, removes, focus = false) {
   if (focus) nameInput.focus();
 }
 
+// Settings this form does not show (added by newer versions) go back as they came.
+const SHOWN = ["name", "base_url", "format", "auth", "key", "models", "headers", "enabled", "ca_file"];
+
 function collect() {
   const auth = $("#ed-auth").value;
+  const original = editing ? endpointView(editing) || {} : {};
   const fields = {
+    ...Object.fromEntries(Object.entries(original).filter(([k]) => !SHOWN.includes(k))),
     name: $("#ed-name").value.trim(),
     base_url: $("#ed-base_url").value.trim(),
     format: $("#ed-format").value,
@@ -153,6 +159,7 @@ function collect() {
     const removes = $("[data-role=header-remove]", row).checked;
     if (name) fields.headers[name] = removes ? null : $("[data-role=header-value]", row).value;
   }
+  if ($("#ed-ca_file").value.trim()) fields.ca_file = $("#ed-ca_file").value.trim();
   const secret = $("#ed-secret").value;
   if (secret && auth !== "client" && fields.key === "keyring") fields.secret = secret;
   return fields;
