@@ -144,12 +144,12 @@ class ProxyRules:
         return known
 
 
-def split_credentials(proxy: URL) -> tuple[URL, aiohttp.BasicAuth | None]:
-    """`http://user:pass@host:port` as a URL without credentials and their BasicAuth."""
+def split_credentials(proxy: URL) -> tuple[URL, dict[str, str] | None]:
+    """`http://user:pass@host:port` as a URL without credentials and the header they make."""
     if proxy.user is None:
         return proxy, None
-    auth = aiohttp.BasicAuth(proxy.user, proxy.password or "")
-    return proxy.with_user(None), auth
+    value = aiohttp.encode_basic_auth(proxy.user, proxy.password or "")
+    return proxy.with_user(None), {"Proxy-Authorization": value}
 
 
 class NetConnector(aiohttp.TCPConnector):
@@ -169,8 +169,10 @@ class NetConnector(aiohttp.TCPConnector):
         if req.proxy is None:
             proxy = self.proxies.proxy_for(req.url)
             if proxy is not None:
-                url, auth = split_credentials(proxy)
-                req.update_proxy(url, auth, None)
+                url, headers = split_credentials(proxy)
+                req.update_proxy(url, None, headers)
+                if headers and not req.is_ssl():  # sent to the proxy with the request itself
+                    req.headers.update(headers)
         return await super().connect(req, traces, timeout)
 
     def _get_ssl_context(self, req: aiohttp.ClientRequest) -> ssl.SSLContext | None:

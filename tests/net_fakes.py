@@ -59,7 +59,7 @@ class HttpsUpstream(FakeUpstream):
 class TinyProxy:
     """Debian's tinyproxy in the foreground on a loopback port, logging every request."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, basic_auth: tuple[str, str] | None = None) -> None:
         self.port = closed_port()
         self.log = folder / "tinyproxy.log"
         self.conf = folder / "tinyproxy.conf"
@@ -67,6 +67,7 @@ class TinyProxy:
         self.conf.write_text(
             f"Port {self.port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\n"
             f'LogFile "{self.log}"\nLogLevel Info\nMaxClients 20\n'
+            + (f"BasicAuth {basic_auth[0]} {basic_auth[1]}\n" if basic_auth else "")
         )
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -181,3 +181,41 @@ def test_no_proxy_hosts_are_bypassed() -> None:
     )
     assert rules.proxy_for(URL("https://llm.corp/v1")) is None
     assert rules.proxy_for(URL("https://api.example.test/v1")) == URL("http://127.0.0.1:3128")
+
+
+def test_proxy_credentials_go_to_proxy_authorization() -> None:
+    from proxy.net import split_credentials
+
+    url, headers = split_credentials(URL("http://me:s3cret@127.0.0.1:3128"))
+    assert url == URL("http://127.0.0.1:3128")
+    assert headers == {"Proxy-Authorization": "Basic bWU6czNjcmV0"}
+    assert split_credentials(URL("http://127.0.0.1:3128")) == (URL("http://127.0.0.1:3128"), None)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+async def test_a_proxy_that_needs_credentials_gets_them(
+    *,
+    make_proxy: ProxyFactory,
+    upstreams: Callable[[str], Awaitable[FakeUpstream]],
+    https_upstream: HttpsUpstream,
+    ca: PrivateCa,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    scheme: str,
+) -> None:
+    forward = await TinyProxy(tmp_path, basic_auth=("me", "s3cret")).start()
+    try:
+        monkeypatch.setenv(f"{scheme.upper()}_PROXY", f"http://me:s3cret@127.0.0.1:{forward.port}")
+        monkeypatch.setenv("NO_PROXY", "")
+        if scheme == "http":
+            target = await upstreams("plain")
+            yaml = f"endpoints:\n  - name: plain\n    base_url: {target.url}\n"
+        else:
+            target = https_upstream
+            yaml = https_yaml(target.url, ca.ca_file)
+        proxy = await make_proxy(yaml, keys={"corp": "sk-corp"})
+        async with await proxy.post(json=BODY) as response:
+            assert response.status == 200  # 407 without the credentials
+        assert "proxy-authorization" not in target.received[0].headers  # the proxy kept them
+    finally:
+        forward.stop()
