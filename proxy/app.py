@@ -18,7 +18,7 @@ from proxy.upstream import Sweeper, new_session
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
-    session = new_session()
+    session = new_session(lambda: app[RUNTIME].config)
     app[SESSION] = session
     app[SWEEPER] = Sweeper(asyncio.get_running_loop())
     yield

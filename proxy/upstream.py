@@ -10,6 +10,7 @@ from typing import Any, Self
 
 import aiohttp
 
+from proxy.core.config import Config
 from proxy.core.errors import (
     UpstreamConnectError,
     UpstreamError,
@@ -17,12 +18,16 @@ from proxy.core.errors import (
     UpstreamResetError,
     UpstreamTimeoutError,
 )
+from proxy.net import NetConnector, TrustStore
 
 LARGE_BODY = 1024 * 1024  # aiohttp streams larger bodies from a file-like object
 
 
-def new_session() -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, enable_cleanup_closed=False)
+def new_session(config: Callable[[], Config] | None = None) -> aiohttp.ClientSession:
+    """Proxies and TLS trust as the system says (`proxy.net`); `config` gives the CA files."""
+    connector = NetConnector(
+        TrustStore(config), limit=0, limit_per_host=0, enable_cleanup_closed=False
+    )
     return aiohttp.ClientSession(
         connector=connector,
         auto_decompress=True,

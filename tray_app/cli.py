@@ -13,9 +13,11 @@ from proxy.config_file import config_path, load_config
 from proxy.core.errors import CcfError, ConfigError
 from proxy.keys import SystemKeyring
 from proxy.running import ProxySetup
+from tray_app.import_cli import add_transfer_commands, run_config_transfer
 from tray_app.keys_cli import add_key_commands, run_key_command
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_for_running_instance
+from tray_app.setup_commands import add_setup_commands, run_setup_command
 
 EXIT_USAGE = 2
 
@@ -33,8 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True)
     config_commands.add_parser("path", help="print the config file's path")
     config_commands.add_parser("validate", help="check the config file and say what is wrong")
+    add_transfer_commands(config_commands)
     add_key_commands(commands)
     commands.add_parser("settings", help="open the settings window of the running instance")
+    add_setup_commands(commands)
     return parser
 
 
@@ -64,6 +68,8 @@ def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
 
 
 def cmd_config(args: argparse.Namespace, env: dict[str, str]) -> int:
+    if args.config_command in ("export", "import"):
+        return run_config_transfer(args, env)
     path = config_path(args.config, env)
     if args.config_command == "path":
         print(path)
@@ -86,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_config(args, env)
     if args.command == "key":
         return run_key_command(args, env)
+    done = run_setup_command(args, env)
+    if done is not None:
+        return done
     if args.command == "settings":
         return open_settings_for_running_instance(args.config, env)
     if args.command is None:

@@ -25,6 +25,9 @@ STATIC_FILES = {
     "general.js": "text/javascript",
     "claude.js": "text/javascript",
     "activity.js": "text/javascript",
+    "doctor.js": "text/javascript",
+    "models.js": "text/javascript",
+    "movein.js": "text/javascript",
     "icon.svg": "image/svg+xml",
 }
 STATIC = web.AppKey("static", dict)

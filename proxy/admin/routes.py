@@ -11,6 +11,7 @@ from proxy.admin.context import ADMIN, Admin
 from proxy.admin.guard import admin_guarded
 from proxy.admin.page import STATIC, fallback_routes, load_static, page_routes
 from proxy.admin.read_routes import read_routes
+from proxy.admin.setup_routes import setup_routes
 from proxy.admin.write_routes import write_routes
 
 
@@ -25,7 +26,7 @@ def add_admin_routes(
     if admin is not None:
         app[ADMIN] = admin
         app[STATIC] = load_static()
-        routes = [*read_routes(), *write_routes(), *page_routes(), *routes]
+        routes = [*setup_routes(), *read_routes(), *write_routes(), *page_routes(), *routes]
     for route in routes:
         guarded = outer(admin_guarded(route.handler))
         web.RouteDef(route.method, route.path, guarded, route.kwargs).register(app.router)

@@ -79,6 +79,7 @@ class Endpoint:
     models: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str | None], ...] = ()
     enabled: bool = True
+    ca_file: str | None = None  # a PEM CA trusted for this endpoint besides the OS store
 
     @property
     def needs_key(self) -> bool:
@@ -291,7 +292,10 @@ def parse_headers(value: object, path: str) -> tuple[tuple[str, str | None], ...
     return tuple(rows)
 
 
-ENDPOINT_KEYS = ("name", "base_url", "format", "auth", "key", "models", "headers", "enabled")
+ENDPOINT_KEYS: tuple[str, ...] = (
+    "name", "base_url", "format", "auth", "key", "models", "headers", "enabled",
+)  # fmt: skip
+ENDPOINT_KEYS += ("ca_file",)
 
 
 def parse_endpoint(value: object, path: str) -> Endpoint:
@@ -314,7 +318,12 @@ def parse_endpoint(value: object, path: str) -> Endpoint:
         models=parse_models(data.get("models"), f"{path}.models"),
         headers=parse_headers(data.get("headers"), f"{path}.headers"),
         enabled=_boolean(data.get("enabled", True), f"{path}.enabled"),
+        ca_file=parse_ca_file(data.get("ca_file"), f"{path}.ca_file"),
     )
+
+
+def parse_ca_file(value: object, path: str) -> str | None:
+    return None if value is None or value == "" else _string(value, path).strip()
 
 
 def parse_endpoints(value: object) -> tuple[Endpoint, ...]:
@@ -484,6 +493,8 @@ def endpoint_to_dict(endpoint: Endpoint) -> dict[str, Any]:
     data["models"] = dict(endpoint.models)
     data["headers"] = dict(endpoint.headers)
     data["enabled"] = endpoint.enabled
+    if endpoint.ca_file:
+        data["ca_file"] = endpoint.ca_file
     return data
 
 

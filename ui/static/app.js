@@ -3,11 +3,12 @@ import { loadConfig, loadEndpoints, state } from "./api.js";
 import { refreshActivity } from "./activity.js";
 import { initClaude, showClaude } from "./claude.js";
 import { $, $$, toast } from "./dom.js";
+import { initDoctor, showDoctor } from "./doctor.js";
 import { initEditor, openEditor } from "./editor.js";
 import { initEndpoints, refreshEndpoints } from "./endpoints.js";
 import { initGeneral, showGeneral } from "./general.js";
 
-const VIEWS = ["endpoints", "editor", "general", "claude", "activity"];
+const VIEWS = ["endpoints", "editor", "general", "claude", "activity", "doctor"];
 const POLL_MS = 2000;
 let current = "endpoints";
 let signedOut = false;
@@ -30,6 +31,7 @@ async function route() {
     if (current === "claude") await showClaude();
     if (current === "activity") await refreshActivity();
     if (current === "endpoints") await refreshEndpoints();
+    if (current === "doctor") await showDoctor();
   } catch (error) {
     toast(error.message);
   }
@@ -76,6 +78,7 @@ async function start() {
   initEditor(editorDone);
   initGeneral();
   initClaude();
+  initDoctor();
   try {
     const data = await loadConfig();
     const problem = $("#file-problem");

@@ -2,6 +2,7 @@
 import { enc, loadConfig, state, write } from "./api.js";
 import { $, $$, clearErrors, h, showError, toast } from "./dom.js";
 import { PRESETS } from "./presets.js";
+import { initModelList, resetModelList } from "./models.js";
 
 let editing = null; // the endpoint's name before this edit, or null for a new one
 let done = () => {};
@@ -23,6 +24,7 @@ export function initEditor(onDone) {
   $("#editor-delete").addEventListener("click", deleteEndpoint);
   $("#remove-key").addEventListener("click", removeKey);
   form.addEventListener("submit", (e) => { e.preventDefault(); save(); });
+  initModelList();
 }
 
 function endpointView(name) {
@@ -42,12 +44,14 @@ export function openEditor(name) {
   $("#preset").value = "";
   $("#editor-delete").hidden = !name;
   fill(endpoint);
+  resetModelList(name);
   (name ? $("#ed-name") : $("#preset")).focus();
 }
 
 function fill(endpoint) {
   $("#ed-name").value = endpoint.name;
   $("#ed-base_url").value = endpoint.base_url;
+  $("#ed-ca_file").value = endpoint.ca_file || "";
   $("#ed-format").value = endpoint.format;
   $("#ed-auth").value = endpoint.auth;
   const key = endpoint.key || "keyring";
@@ -103,7 +107,7 @@ function addModelRow(pattern, target, focus = false) {
   const from = h("input", { value: pattern, placeholder: "claude-sonnet-*", "aria-label": "Model pattern",
     spellcheck: "false", "data-role": "pattern" });
   const to = h("input", { value: target, placeholder: "provider/model-name", "aria-label": "Send as",
-    spellcheck: "false", "data-role": "target" });
+    spellcheck: "false", "data-role": "target", list: "provider-models" });
   row = h("div", { class: "map-row" }, from, h("span", { class: "arrow", text: "→" }), to,
     removeButton("Remove this mapping", () => row));
   // A new row goes above a catch-all "*" row, which would otherwise hide it (first match wins).
@@ -127,9 +131,14 @@ function addHeaderRow(name, value, removes, focus = false) {
   if (focus) nameInput.focus();
 }
 
+// Settings this form does not show (added by newer versions) go back as they came.
+const SHOWN = ["name", "base_url", "format", "auth", "key", "models", "headers", "enabled", "ca_file"];
+
 function collect() {
   const auth = $("#ed-auth").value;
+  const original = editing ? endpointView(editing) || {} : {};
   const fields = {
+    ...Object.fromEntries(Object.entries(original).filter(([k]) => !SHOWN.includes(k))),
     name: $("#ed-name").value.trim(),
     base_url: $("#ed-base_url").value.trim(),
     format: $("#ed-format").value,
@@ -150,6 +159,7 @@ function collect() {
     const removes = $("[data-role=header-remove]", row).checked;
     if (name) fields.headers[name] = removes ? null : $("[data-role=header-value]", row).value;
   }
+  if ($("#ed-ca_file").value.trim()) fields.ca_file = $("#ed-ca_file").value.trim();
   const secret = $("#ed-secret").value;
   if (secret && auth !== "client" && fields.key === "keyring") fields.secret = secret;
   return fields;
