@@ -11,15 +11,9 @@ from aiohttp.typedefs import Handler
 
 from proxy.core.config import LOOPBACK_NAMES, Config
 from proxy.core.sse import error_body
+from proxy.dispatch import TARGET
 
-LOCAL_PATHS = ("/health", "/metrics")
 ConfigGetter = Callable[[], Config]
-ADMIN_ROOT = "/_ccf"
-ADMIN_PREFIX = ADMIN_ROOT + "/"
-
-
-def is_admin(path: str) -> bool:
-    return path.startswith(ADMIN_PREFIX) or path == ADMIN_ROOT
 
 
 def refuse(status: int, kind: str, message: str) -> web.Response:
@@ -45,10 +39,11 @@ def check(request: web.Request, config: Config) -> web.Response | None:
     """A refusal for a request that must not pass, else None.
 
     The settings page and admin API (`/_ccf/`) are for this machine only: loopback `Host`
-    always, and their own admin token instead of `x-ccf-token`.
+    always, and their own admin token instead of `x-ccf-token`. What the request is comes
+    from `proxy.dispatch`, the decision the router made too.
     """
-    path = request.path
-    admin = is_admin(path)
+    kind = request[TARGET].kind
+    admin = kind == "admin"
     token = None if admin else config.security.access_token
     if token is not None:
         given = request.headers.get("x-ccf-token", "")
@@ -57,8 +52,7 @@ def check(request: web.Request, config: Config) -> web.Response | None:
     elif not host_allowed(request.headers.get("Host", ""), local_port(request)):
         message = "Host must be localhost or 127.0.0.1 with the proxy's port."
         return refuse(403, "permission_error", message)
-    proxied = not admin and path not in LOCAL_PATHS
-    if proxied and from_a_web_page(request):
+    if kind == "proxied" and from_a_web_page(request):
         return refuse(403, "permission_error", "Requests from web pages are refused.")
     return None
 
