@@ -13,6 +13,7 @@ from proxy.admin import add_admin_routes
 from proxy.admin.context import Admin
 from proxy.app_keys import RUNTIME, SESSION, SWEEPER
 from proxy.core.paths import LOCAL_METHODS
+from proxy.core.redact import credentials_in
 from proxy.dispatch import ByKind
 from proxy.handler import MAX_BODY, proxy_handler
 from proxy.runtime import Runtime
@@ -29,13 +30,26 @@ async def _client_session(app: web.Application) -> AsyncIterator[None]:
 
 
 async def health(request: web.Request) -> web.Response:
-    snapshot = request.app[RUNTIME].snapshot()
-    return web.json_response({**snapshot.to_json(), "version": __version__})
+    runtime = request.app[RUNTIME]
+    status = runtime.redactor.redact_json(runtime.snapshot().to_json())
+    return web.json_response({**status, "version": __version__})
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = request.app[RUNTIME].metrics.render()
+    runtime = request.app[RUNTIME]
+    body = runtime.redactor.redact_bytes(runtime.metrics.render())
     return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+
+def learning_credentials(handler: Handler) -> Handler:
+    """`handler`, after the redactor learned the request's own credentials: an upstream
+    may echo them into an error that /health or the log would otherwise show."""
+
+    async def learn(request: web.Request) -> web.StreamResponse:
+        request.app[RUNTIME].redactor.learn(credentials_in(request.headers.items()))
+        return await handler(request)
+
+    return learn
 
 
 def reads_only(handler: Handler) -> Handler:
@@ -64,5 +78,6 @@ def create_app(runtime: Runtime, admin: Admin | None = None) -> web.Application:
     local.add_route("*", "/health", guarded(reads_only(health)))
     local.add_route("*", "/metrics", guarded(reads_only(metrics)))
     add_admin_routes(app, admin_routes, admin, guarded)
-    app.router.register_resource(ByKind(local, admin_routes, guarded(proxy_handler)))
+    proxied = guarded(learning_credentials(proxy_handler))
+    app.router.register_resource(ByKind(local, admin_routes, proxied))
     return app
