@@ -220,3 +220,46 @@ async def test_every_route_is_behind_the_host_guard(setup) -> None:
         ) as response:
             assert response.status == 403, (route.method, path)
     assert a.received == []
+
+
+async def test_wrong_login_codes_lock_sign_in_out_visibly(setup, clock) -> None:
+    a, proxy = setup
+    good = proxy.admin.sessions.new_code()
+    for _ in range(10):
+        async with proxy.session.get(
+            f"{proxy.url}/_ccf/login?code=guess", allow_redirects=False
+        ) as response:
+            assert response.status == 403
+    for code in ("guess", good):  # locked: even the good code waits
+        async with proxy.session.get(
+            f"{proxy.url}/_ccf/login?code={code}", allow_redirects=False
+        ) as response:
+            assert response.status == 429
+            assert response.headers["Retry-After"] == "60"
+            assert "Too many attempts, try again in 60 s." in await response.text()
+            assert "Set-Cookie" not in response.headers
+    clock.advance(45)
+    async with proxy.session.get(f"{proxy.url}/_ccf/login?code=x") as response:
+        assert "try again in 15 s" in await response.text()
+    clock.advance(15)
+    fresh = proxy.admin.sessions.new_code()  # the first expired meanwhile
+    async with proxy.session.get(
+        f"{proxy.url}/_ccf/login?code={fresh}", allow_redirects=False
+    ) as response:
+        assert response.status == 303
+        assert "ccf_session" in response.cookies
+    assert a.received == []
+
+
+async def test_wrong_admin_tokens_lock_the_api_out(setup, clock) -> None:
+    _, proxy = setup
+    for _ in range(10):
+        async with proxy.session.get(
+            f"{proxy.url}/_ccf/api/config", headers={"Authorization": "Bearer wrong-guess"}
+        ) as response:
+            assert response.status == 401
+    async with proxy.call("GET", "config") as response:  # the right token waits too
+        assert response.status == 429
+        assert "try again in 60 s" in (await response.json())["error"]["message"]
+    clock.advance(60)
+    await proxy.json("GET", "config")
