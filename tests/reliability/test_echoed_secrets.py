@@ -125,14 +125,16 @@ def test_echoed_keys_leave_no_trace(tmp_path: Path, threaded_fakes: FakesInThrea
         stderr.seek(0)
         err = stderr.read().encode()
     received = [r.headers.get("x-api-key", "") for r in a.received + b.received]
-    assert STORED in received and CLIENT_KEY in received  # both keys were really echoed
+    assert STORED in received
+    assert CLIENT_KEY in received
     health = json.loads(answers[-2].split(SPLIT, 1)[1])
     assert {e["name"]: "***" in e["last_error"] for e in health["endpoints"]} == {
         "a": True,
         "b": True,
     }
     logs = [p.read_bytes() for p in state.rglob("*.log*")]
-    assert logs and b"***" in b"".join(logs)
+    assert logs
+    assert b"***" in b"".join(logs)
     assert b"***" in err
     leaks = {f"answer {i}": found(x) for i, x in enumerate(answers)}
     leaks |= {f"log {i}": found(x) for i, x in enumerate(logs)}
