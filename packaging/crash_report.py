@@ -16,6 +16,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from proxy.core.redact import Redactor
+
 TITLE = "Claude Code Fallback stopped"
 CRASH_LOG = "crash.log"
 HEADLESS_ARGS = ("serve", "config", "key", "-h", "--help", "--version")
@@ -38,7 +40,7 @@ def crash_log_path() -> Path:
 
 
 def write_crash_log(exc: BaseException, path: Path) -> Path | None:
-    text = "".join(traceback.format_exception(exc))
+    text = Redactor().redact("".join(traceback.format_exception(exc)))
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,7 +57,7 @@ def crash_message(exc: BaseException, log_path: Path | None) -> str:
         if log_path
         else "The details could not be written to a file."
     )
-    return (
+    return Redactor().redact(
         f"Claude Code Fallback stopped because of an unexpected error:\n\n"
         f"{type(exc).__name__}: {exc}\n\n{where}"
     )
@@ -75,7 +77,7 @@ def report_crash(
     message = crash_message(exc, written)
     if sys.stderr is not None:  # None in a windowed Windows build
         with contextlib.suppress(Exception):
-            traceback.print_exception(exc, file=sys.stderr)
+            print(Redactor().redact("".join(traceback.format_exception(exc))), file=sys.stderr)
             print(message, file=sys.stderr)
     if show_dialog:
         with contextlib.suppress(Exception):

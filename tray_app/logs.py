@@ -136,6 +136,13 @@ def _filters(logger: logging.Logger) -> list[RedactingFilter]:
     return [f for h in logger.handlers for f in h.filters if isinstance(f, RedactingFilter)]
 
 
+def redact(text: str, logger: logging.Logger | None = None) -> str:
+    """`text` masked as a log line would be: for what leaves by another way (a notification,
+    an error dialog, a crash report on stderr)."""
+    filters = _filters(logger or logging.getLogger())
+    return filters[0].redact(text) if filters else Redactor().redact(text)
+
+
 def register_secret(secret: str, logger: logging.Logger | None = None) -> None:
     """Mask `secret` wherever it would appear in a log line from now on."""
     for redactor in _filters(logger or logging.getLogger()):
