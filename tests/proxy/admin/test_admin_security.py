@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -263,3 +264,14 @@ async def test_wrong_admin_tokens_lock_the_api_out(setup, clock) -> None:
         assert "try again in 60 s" in (await response.json())["error"]["message"]
     clock.advance(60)
     await proxy.json("GET", "config")
+
+
+async def test_ccf_settings_tells_of_the_lock_out(setup) -> None:
+    from tray_app.settings_cli import SettingsError, admin_call
+
+    _, proxy = setup
+    for _ in range(10):
+        with pytest.raises(SettingsError, match="did not accept"):
+            await asyncio.to_thread(admin_call, proxy.url, "login-codes", "wrong-token")
+    with pytest.raises(SettingsError, match=r"Too many sign-in attempts; try again in 60 s\."):
+        await asyncio.to_thread(admin_call, proxy.url, "login-codes", TOKEN)
