@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
 from collections.abc import Callable
 
 from aiohttp import web
@@ -44,6 +45,8 @@ def check(request: web.Request, config: Config) -> web.Response | None:
     """
     kind = request[TARGET].kind
     admin = kind == "admin"
+    if admin and not from_this_machine(request.remote):
+        return refuse(403, "permission_error", "The settings page answers this computer only.")
     token = None if admin else config.security.access_token
     if token is not None:
         given = request.headers.get("x-ccf-token", "")
@@ -55,6 +58,18 @@ def check(request: web.Request, config: Config) -> web.Response | None:
     if kind == "proxied" and from_a_web_page(request):
         return refuse(403, "permission_error", "Requests from web pages are refused.")
     return None
+
+
+def from_this_machine(peer: str | None) -> bool:
+    """Whether the peer address is loopback (an IPv4-mapped IPv6 loopback too). `Host` can
+    be forged from the LAN; the address the connection came from cannot."""
+    try:
+        address = ipaddress.ip_address((peer or "").partition("%")[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def from_a_web_page(request: web.Request) -> bool:

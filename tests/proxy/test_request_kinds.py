@@ -181,3 +181,52 @@ async def test_lan_variants_with_the_token_still_never_reach_the_upstream(lan, a
     status, _ = await send_raw(port, "POST", "/v1/messages", {"x-ccf-token": TOKEN}, address)
     assert status == 200
     assert "x-ccf-token" not in a.received[0].headers
+
+
+class FakeTransport:
+    def __init__(self, peer: tuple[str, int]) -> None:
+        self.peer = peer
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"peername": self.peer, "sockname": ("0.0.0.0", 8765)}.get(name, default)
+
+    def is_closing(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("peer", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("192.168.1.20", False),
+        ("10.0.0.7", False),
+        ("fe80::1%eth0", False),
+        ("::ffff:192.168.1.20", False),
+    ],
+)
+def test_the_settings_page_answers_loopback_peers_only(peer: str, allowed: bool) -> None:
+    """The LAN can forge `Host: 127.0.0.1:PORT`, not the address it connects from."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from proxy.core.paths import classify
+    from proxy.dispatch import TARGET
+    from proxy.security import check
+
+    config = replace(
+        config_from_yaml("endpoints: [{name: a, base_url: 'http://127.0.0.1:1'}]"),
+        security=Security(access_token=Secret(TOKEN)),
+    )
+    request = make_mocked_request(
+        "GET",
+        "/_ccf/api/config",
+        headers={"Host": "127.0.0.1:8765", "x-ccf-token": TOKEN},
+        transport=FakeTransport((peer, 50000)),
+    )
+    request[TARGET] = classify("/_ccf/api/config")
+    refusal = check(request, config)
+    assert (refusal is None) is allowed
+    if refusal is not None:
+        assert refusal.status == 403
