@@ -275,3 +275,43 @@ async def test_ccf_settings_tells_of_the_lock_out(setup) -> None:
             await asyncio.to_thread(admin_call, proxy.url, "login-codes", "wrong-token")
     with pytest.raises(SettingsError, match=r"Too many sign-in attempts; try again in 60 s\."):
         await asyncio.to_thread(admin_call, proxy.url, "login-codes", TOKEN)
+
+
+async def test_the_activity_and_endpoint_views_mask_echoed_keys(upstreams, admin_proxy) -> None:
+    """The client's own key, echoed by an upstream into an error, and an `sk-` key in a query
+    path, reach neither the endpoints view (last_error) nor the activity view (path)."""
+    from aiohttp import web
+
+    a = await upstreams("a")
+    client_key = "client-own-key-0a1b2c3d4e"
+    in_path = "sk-ant-api03-InThePathString01234567"
+
+    async def echo(request: web.Request) -> web.Response:
+        message = f"invalid x-api-key {request.headers.get('x-api-key')}"
+        error = {"type": "error", "error": {"type": "authentication_error", "message": message}}
+        return web.json_response(error, status=401)
+
+    a.behaviour = echo
+    bodies: list[str] = []
+    proxy = await admin_proxy(f"endpoints: [{{name: a, base_url: '{a.url}', auth: client}}]\n")
+    async with proxy.session.post(
+        f"{proxy.url}/v1/messages",
+        json={"model": "m", "messages": []},
+        headers={"x-api-key": client_key},
+    ) as response:
+        bodies.append(await response.text())
+        assert response.status == 401
+    async with proxy.session.post(
+        f"{proxy.url}/v1/keys/{in_path}",
+        json={"model": "m", "messages": []},
+        headers={"x-api-key": client_key},
+    ) as response:
+        bodies.append(await response.text())
+        assert response.status == 401
+    endpoints = await proxy.json("GET", "endpoints")
+    activity = await proxy.json("GET", "activity")
+    assert "***" in endpoints["endpoints"][0]["last_error"]
+    assert "***" in activity["items"][0]["path"]
+    for text in (*bodies, str(endpoints), str(activity)):
+        assert client_key not in text
+        assert in_path not in text
