@@ -11,14 +11,17 @@ another kind, because the kind is never decided twice.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from aiohttp.web_urldispatcher import _InfoDict
 from yarl import URL
 
 from proxy.core.paths import Target, classify
 from proxy.core.sse import error_body
+
+if TYPE_CHECKING:
+    from aiohttp.web_urldispatcher import _InfoDict  # the abstract method's return type
 
 TARGET = web.RequestKey("target", Target)
 Resolved = tuple[web.UrlMappingMatchInfo | None, set[str]]

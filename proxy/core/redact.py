@@ -53,8 +53,8 @@ def credentials_in(headers: Iterable[tuple[str, str]]) -> list[str]:
 
 
 class Redactor:
-    """Masks secrets in text. Adding is for the event loop or the logging thread alike:
-    the sets are replaced, never changed in place, so a reader never sees one half-made."""
+    """Masks secrets in text. `redact` reads one tuple that `add` and `learn` replace whole,
+    so it may run on another thread than the one adding (the log's handlers do)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._known: frozenset[str] = frozenset()
@@ -92,19 +92,19 @@ class Redactor:
         # longest first, so a secret that contains another is masked whole
         self._ordered = tuple(sorted({*self._known, *self._learned}, key=len, reverse=True))
 
-    def redact(self, text: str, also: Sequence[str] = ()) -> str:
-        """`text` with every secret masked; `also`: one request's own credentials."""
-        for secret in (*also, *self._ordered):
-            if secret in text and len(secret) >= MIN_SECRET_LENGTH:
+    def redact(self, text: str) -> str:
+        """`text` with every secret masked."""
+        for secret in self._ordered:
+            if secret in text:
                 text = text.replace(secret, MASK)
         text = _HEADER_RE.sub(_mask_header, text)
         text = _BEARER_RE.sub(lambda m: f"{m['scheme']}{MASK}", text)
         return _SHAPES_RE.sub(MASK, text)
 
-    def redact_bytes(self, data: bytes, also: Sequence[str] = ()) -> bytes:
+    def redact_bytes(self, data: bytes) -> bytes:
         """`data` (an upstream's error body) masked; bytes that are not UTF-8 are kept."""
         text = data.decode("utf-8", errors="surrogateescape")
-        redacted = self.redact(text, also)
+        redacted = self.redact(text)
         return data if redacted == text else redacted.encode("utf-8", errors="surrogateescape")
 
     def redact_json(self, value: Any) -> Any:
