@@ -34,8 +34,8 @@ used or has expired</h1><p>Open <b>Settings…</b> from the tray menu, or run
 LOCKED = """<!doctype html><meta charset="utf-8"><title>Claude Code Fallback</title>
 <link rel="stylesheet" href="/_ccf/app.css"><main class="notice"><h1>Too many sign-in
 attempts</h1><p id="lockout">Too many attempts, try again in {seconds} s.</p><p>Something on
-this computer tried many wrong sign-in links. Then open <b>Settings…</b> from the tray menu,
-or run <code>ccf settings</code>, again.</p></main>"""
+this computer tried many wrong sign-in links. When the wait is over, open <b>Settings…</b>
+from the tray menu, or run <code>ccf settings</code>, for a fresh one.</p></main>"""
 
 
 def load_static() -> dict[str, bytes]:
