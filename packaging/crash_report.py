@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from proxy import APP_SLUG, PRODUCT_NAME
+from proxy.core.redact import Redactor
 
 TITLE = f"{PRODUCT_NAME} stopped"
 CRASH_LOG = "crash.log"
@@ -40,7 +41,7 @@ def crash_log_path() -> Path:
 
 
 def write_crash_log(exc: BaseException, path: Path) -> Path | None:
-    text = "".join(traceback.format_exception(exc))
+    text = Redactor().redact("".join(traceback.format_exception(exc)))
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,7 +58,7 @@ def crash_message(exc: BaseException, log_path: Path | None) -> str:
         if log_path
         else "The details could not be written to a file."
     )
-    return (
+    return Redactor().redact(
         f"{PRODUCT_NAME} stopped because of an unexpected error:\n\n"
         f"{type(exc).__name__}: {exc}\n\n{where}"
     )
@@ -77,7 +78,7 @@ def report_crash(
     message = crash_message(exc, written)
     if sys.stderr is not None:  # None in a windowed Windows build
         with contextlib.suppress(Exception):
-            traceback.print_exception(exc, file=sys.stderr)
+            print(Redactor().redact("".join(traceback.format_exception(exc))), file=sys.stderr)
             print(message, file=sys.stderr)
     if show_dialog:
         with contextlib.suppress(Exception):

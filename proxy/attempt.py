@@ -206,7 +206,7 @@ class Attempt:
     ) -> Outcome:
         status = response.status
         raw = await read_all(response, endpoint.name, self.config.timeouts.idle, self.sweeper.loop)
-        body = wire.error_body(status, raw)
+        body = wire.error_body(status, self.runtime.redactor.redact_bytes(raw))
         answer = Buffered(status, response_headers(response.headers.items()), body)
         self.trail.add(endpoint.name, str(status))
         if self.config.failover.fails_over_on(status):
@@ -240,6 +240,7 @@ class Attempt:
             message = f"{endpoint.name}: no content within {timeouts.first_byte:g} s"
             raise UpstreamTimeoutError(message, phase="first_byte") from None
         if failure is not None:
+            failure = self.runtime.redact_failure(failure)
             self.trail.add(endpoint.name, f"sse-{failure.status}")
             body = error_body_bytes(failure)
             answer = Buffered(failure.status or 502, [("content-type", JSON)], body)

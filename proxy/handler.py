@@ -10,6 +10,7 @@ from aiohttp import web
 from proxy.app_keys import RUNTIME, SESSION
 from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
 from proxy.core.sse import error_body
+from proxy.dispatch import TARGET
 from proxy.runtime import Runtime
 from proxy.wire import Incoming
 
@@ -30,7 +31,8 @@ def error_response(
 async def read_incoming(request: web.Request) -> Incoming:
     body = await request.read()
     headers = list(request.headers.items())
-    return Incoming(request.method, request.path, request.query_string, headers, body)
+    target = request[TARGET]  # the raw path and query: upstream URLs are never normalised
+    return Incoming(request.method, target.raw, target.query, headers, body)
 
 
 async def proxy_handler(request: web.Request) -> web.StreamResponse:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from proxy.clock import Clock
 from proxy.core.config import Config, Endpoint
 from proxy.core.health import HEALTHY, Failure, Health, after_failure, after_success
 from proxy.core.plan import ordered_endpoints, plan_attempts
+from proxy.core.redact import Redactor
 from proxy.core.status import Snapshot, snapshot
 from proxy.keys import ResolvedKeys
 from proxy.metrics import Metrics
@@ -85,6 +86,7 @@ class Runtime:
         self.keys = keys
         self.clock = clock
         self.secret_sink = secret_sink
+        self.redactor = Redactor()  # what every exit masks: see proxy.core.redact
         self.health: dict[str, Health] = {}
         self.metrics = Metrics()
         self.activity = ActivityLog()
@@ -99,12 +101,18 @@ class Runtime:
         return self._config
 
     def _share_secrets(self) -> None:
-        """Tell the log redactor every credential in use, so no log line can show one."""
-        if self.secret_sink is None:
-            return
+        """Tell the redactors (ours, and the log's through the sink) every credential in use,
+        so no answer and no log line can show one."""
         token = self.config.security.access_token
         for secret in [*self.keys.keys.values(), *([token] if token else [])]:
-            self.secret_sink(secret.value)
+            self.redactor.add(secret.value)
+            if self.secret_sink is not None:
+                self.secret_sink(secret.value)
+
+    def redact_failure(self, failure: Failure) -> Failure:
+        """`failure` with any secret an upstream echoed into its message masked."""
+        message = self.redactor.redact(failure.message)
+        return failure if message == failure.message else replace(failure, message=message)
 
     def subscribe(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
@@ -135,6 +143,7 @@ class Runtime:
         return plan_attempts(self.config, self.health, now, ordered=accepting)
 
     def record_failure(self, name: str, failure: Failure, started: float) -> None:
+        failure = self.redact_failure(failure)
         before = self.health.get(name, HEALTHY)
         now = self.clock.monotonic()
         after = after_failure(before, failure, now, self.config.failover, started)
@@ -171,6 +180,7 @@ class Runtime:
 
     def set_problem(self, problem: str) -> None:
         """Say what is wrong with the config file ("" when nothing is)."""
+        problem = self.redactor.redact(problem)
         if problem != self.problem:
             self.problem = problem
             self._changed()

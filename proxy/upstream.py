@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 import aiohttp
+from yarl import URL
 
 from proxy.core.config import Config
 from proxy.core.errors import (
@@ -116,6 +117,12 @@ def connect_only(seconds: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, connect=seconds)
 
 
+def exact_url(url: str) -> URL:
+    """`url` as it is: parsed normally, yarl would undo escapes and resolve dot segments,
+    and the client's path must reach the upstream as the client sent it."""
+    return URL(url, encoded=True) if url.isascii() else URL(url)
+
+
 async def open_response(
     session: aiohttp.ClientSession,
     endpoint: str,
@@ -129,7 +136,7 @@ async def open_response(
     try:  # not `with UpstreamErrors`: a `try` costs nothing until something is raised
         return await session.request(
             method,
-            url,
+            exact_url(url),
             headers=headers,
             data=data,
             timeout=timeout,

@@ -89,10 +89,19 @@ def admin_call(url: str, path: str, token: str, body: object | None = None) -> d
                 f"The instance at {url} did not accept this install's admin token; it was "
                 "probably started by another user or with another keyring."
             ) from None
+        if exc.code == 429:  # sign-in locked out after many wrong tokens or codes
+            raise SettingsError(f"The instance at {url} says: {_message(exc)}") from None
         raise SettingsError(f"The instance at {url} answered {exc.code} to {path}.") from None
     except (OSError, ValueError) as exc:
         raise SettingsError(f"Could not reach the instance at {url}: {exc}") from None
     return data if isinstance(data, dict) else {}
+
+
+def _message(error: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.load(error)["error"]["message"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{error.code} {error.reason}"
 
 
 def login_link_source(url: str, store: KeyStore) -> Callable[[], str]:

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from proxy.admin.context import ADMIN, Admin, error_response
+from proxy.admin.sessions import LockedOut
 from proxy.core.errors import ApiError
 
 log = logging.getLogger("ccf.admin")
@@ -49,10 +50,14 @@ async def is_authorized(request: web.Request, admin: Admin) -> bool:
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
     if scheme.lower() == "bearer" and token:
+        admin.sessions.check_lockout()
         expected = await admin.token.get()
-        return expected is not None and hmac.compare_digest(
+        valid = expected is not None and hmac.compare_digest(
             token.strip().encode(), expected.encode()
         )
+        if not valid:
+            admin.sessions.attempt_failed("admin tokens")
+        return valid
     session = request.cookies.get(SESSION_COOKIE, "")
     return bool(session) and admin.sessions.is_valid(session)
 
@@ -69,7 +74,11 @@ async def check_api(request: web.Request) -> None:
     admin = request.app.get(ADMIN)
     if admin is None:
         raise ApiError(404, "The settings API is not served by this process.")
-    if not await is_authorized(request, admin):
+    try:
+        authorized = await is_authorized(request, admin)
+    except LockedOut as locked:
+        raise ApiError(429, str(locked)) from None
+    if not authorized:
         raise ApiError(
             401,
             "Not signed in. Open Settings from the tray menu, or run `ccf settings`.",

@@ -16,9 +16,13 @@ from proxy.admin.write_routes import write_routes
 
 
 def add_admin_routes(
-    app: web.Application, admin: Admin | None, outer: Callable[[Handler], Handler]
+    app: web.Application,
+    router: web.UrlDispatcher,
+    admin: Admin | None,
+    outer: Callable[[Handler], Handler],
 ) -> None:
-    """The `/_ccf` routes, each behind `outer` (the app's guard) and the admin guard.
+    """The `/_ccf` routes, into `router`, each behind `outer` (the app's guard) and the admin
+    guard.
 
     Without `admin` only the fallback: `/_ccf/...` is a 404, never forwarded upstream.
     """
@@ -29,4 +33,4 @@ def add_admin_routes(
         routes = [*setup_routes(), *read_routes(), *write_routes(), *page_routes(), *routes]
     for route in routes:
         guarded = outer(admin_guarded(route.handler))
-        web.RouteDef(route.method, route.path, guarded, route.kwargs).register(app.router)
+        web.RouteDef(route.method, route.path, guarded, route.kwargs).register(router)

@@ -20,22 +20,31 @@ HOP_BY_HOP = frozenset(
     }
 )
 _DROPPED_REQUEST = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
-_DROPPED_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding"}
+# An upstream's cookies and CORS grants are for its own site, never for the proxy's origin.
+_DROPPED_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding", "set-cookie", "set-cookie2"}
 _CREDENTIALS = frozenset({"x-api-key", "authorization"})
 _DROPPED_WITH_CREDENTIALS = _DROPPED_REQUEST | _CREDENTIALS
+
+_OWN_PREFIXES = ("x-ccf-",)
+_RESPONSE_PREFIXES = ("x-ccf-", "access-control-")
 
 Headers = list[tuple[str, str]]
 
 
-def _relayable(headers: Collection[tuple[str, str]], dropped: frozenset[str]) -> Headers:
-    """`headers` without `dropped`, those a Connection header names, and our own x-ccf-*."""
+def _relayable(
+    headers: Collection[tuple[str, str]],
+    dropped: frozenset[str],
+    prefixes: tuple[str, ...] = _OWN_PREFIXES,
+) -> Headers:
+    """`headers` without `dropped`, those a Connection header names, and those starting
+    with one of `prefixes` (our own x-ccf-*, and for responses access-control-*)."""
     listed = [value for name, value in headers if name.lower() == "connection"]
     if listed:
         dropped = dropped | {t.strip().lower() for value in listed for t in value.split(",")}
     return [
         pair
         for pair in headers
-        if (lower := pair[0].lower()) not in dropped and not lower.startswith("x-ccf-")
+        if (lower := pair[0].lower()) not in dropped and not lower.startswith(prefixes)
     ]
 
 
@@ -52,8 +61,9 @@ class HeaderFilter:
 
     MAX_NAMES = 512  # a client inventing names cannot grow the memory without bound
 
-    def __init__(self, dropped: frozenset[str]) -> None:
+    def __init__(self, dropped: frozenset[str], prefixes: tuple[str, ...] = _OWN_PREFIXES) -> None:
         self.dropped = dropped
+        self.prefixes = prefixes
         self.verdicts: dict[str, str] = {}
 
     def __call__(self, headers: Collection[tuple[str, str]]) -> Headers:
@@ -64,14 +74,14 @@ class HeaderFilter:
             if verdict is KEEP:
                 kept.append(pair)
             elif verdict is CONNECTION and not self._names_only_dropped(pair[1]):
-                return _relayable(headers, self.dropped)
+                return _relayable(headers, self.dropped, self.prefixes)
         return kept
 
     def _learn(self, name: str) -> str:
         lower = name.lower()
         if lower == "connection":
             verdict = CONNECTION
-        elif lower in self.dropped or lower.startswith("x-ccf-"):
+        elif lower in self.dropped or lower.startswith(self.prefixes):
             verdict = DROP
         else:
             verdict = KEEP
@@ -87,7 +97,7 @@ _REQUEST_FILTERS = {
     "client": HeaderFilter(_DROPPED_REQUEST),
     "own": HeaderFilter(_DROPPED_WITH_CREDENTIALS),
 }
-_RESPONSE_FILTER = HeaderFilter(_DROPPED_RESPONSE)
+_RESPONSE_FILTER = HeaderFilter(_DROPPED_RESPONSE, _RESPONSE_PREFIXES)
 
 
 def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> Headers:
@@ -111,7 +121,8 @@ def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> 
 
 
 def response_headers(upstream: Collection[tuple[str, str]]) -> Headers:
-    """Upstream response headers fit to relay: no hop-by-hop, length or encoding."""
+    """Upstream response headers fit to relay: no hop-by-hop, length or encoding, and no
+    cookies or CORS headers."""
     return _RESPONSE_FILTER(upstream)
 
 

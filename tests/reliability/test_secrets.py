@@ -108,7 +108,8 @@ def scenarios(rec: Recorder, a, b, path: Path) -> None:
     rec.api("PUT", "routing", {"paused": False})
     good = path.read_text()
     path.write_text("endpoints: [\n")  # the watcher reports it
-    wait_for(lambda: b"not valid YAML" in rec.call("GET", "/health")[1], 10, "the watcher")
+    token = {"x-ccf-token": MARKERS["token"]}
+    wait_for(lambda: b"not valid YAML" in rec.call("GET", "/health", None, token)[1], 15, "it")
     path.write_text(good)
     rec.call("GET", "/metrics")
     rec.call("GET", "/health")

@@ -205,6 +205,12 @@ def test_failover_notification_and_rate_limit(pystray: Any) -> None:
     ]
 
 
+def test_notifications_never_show_a_key(pystray: Any) -> None:
+    p = make_presenter(pystray, [], Clock())
+    p.notify("Key sk-or-v1-0123456789abcdefABCDEF", "x-api-key: whatever-it-is was refused")
+    assert p.icon.notices == [("x-api-key: *** was refused", "Key ***")]
+
+
 def test_notification_failure_never_escapes(pystray: Any, caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
     p = make_presenter(pystray, [], clock)

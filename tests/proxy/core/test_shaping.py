@@ -215,6 +215,29 @@ def test_response_headers_drop_hop_by_hop_length_encoding_and_ccf() -> None:
     ]
 
 
+@pytest.mark.parametrize("connection", [None, "keep-alive, X-Hop"])
+def test_response_headers_drop_upstream_cookies_and_cors(connection: str | None) -> None:
+    upstream = [
+        ("Content-Type", "application/json"),
+        ("Access-Control-Allow-Origin", "*"),
+        ("access-control-allow-credentials", "true"),
+        ("Access-Control-Allow-Headers", "x-api-key"),
+        ("Access-Control-Allow-Methods", "POST"),
+        ("Access-Control-Expose-Headers", "request-id"),
+        ("Access-Control-Max-Age", "600"),
+        ("Set-Cookie", "session=abc; Path=/"),
+        ("set-cookie", "other=1"),
+        ("Set-Cookie2", "old=1"),
+        ("request-id", "req_1"),
+        *([("Connection", connection)] if connection else []),
+    ]
+    for _ in range(2):  # the second time from remembered verdicts
+        assert response_headers(upstream) == [
+            ("Content-Type", "application/json"),
+            ("request-id", "req_1"),
+        ]
+
+
 # ---------------------------------------------------------------- target URL
 
 
@@ -228,6 +251,7 @@ def test_response_headers_drop_hop_by_hop_length_encoding_and_ccf() -> None:
          "https://openrouter.ai/api/v1/messages?beta=true"),
         ({"format": "openai", "base_url": "https://api.openai.com/v1"}, "/v1/messages", "beta=true",
          "https://api.openai.com/v1/chat/completions"),
+        ({}, "/v1/%6dessages", "a=%26b", "https://e.example/v1/%6dessages?a=%26b"),
     ],
 )  # fmt: skip
 def test_target_url(fields: dict[str, str], path: str, query: str, url: str) -> None:
