@@ -199,8 +199,8 @@ def test_failover_notification_and_rate_limit(pystray: Any) -> None:
     clock.now = 3
     p.show(DEGRADED)  # openrouter was announced 2 s ago: held back
     assert p.icon.notices == [
-        ("via openrouter — anthropic rate-limited, retry in 3 min", "Failed over to openrouter"),
-        ("via anthropic", "Back on anthropic"),
+        ("Anthropic rate-limited, retry in 3 min.", "Failed over to openrouter"),
+        ("The primary endpoint answers again.", "Back on anthropic"),
     ]
 
 
