@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from proxy.admin import Admin, make_admin
+from proxy.blocked_port import on_spare_port, start_on_spare_port
 from proxy.clock import Clock, SystemClock
 from proxy.config_file import load_config, update_config_file
 from proxy.core.config import Config
-from proxy.core.errors import CcfError
+from proxy.core.errors import CcfError, PortInUseError
 from proxy.core.status import Snapshot, stopped
 from proxy.keys import KeyStore, resolve_keys
 from proxy.runtime import Runtime, SecretSink
@@ -55,19 +56,35 @@ class ProxyService:
         self._problem = ""
         self._config: Config | None = None
         self._admin: Admin | None = None
+        self._blocked = ""  # the configured port is taken; the settings live on a spare one
 
     # ------------------------------------------------------------ what the tray reads
 
     @property
     def url(self) -> str:
-        if self._server is not None:
+        """Where Claude Code should send its requests."""
+        if self._server is not None and not self._port_blocked():
             return self._server.url
         listen = self._config.listen if self._config else None
         return f"http://{listen.host}:{listen.port}" if listen else "http://127.0.0.1:8765"
 
     @property
     def settings_url(self) -> str:
-        return f"{self.url}/_ccf/"
+        return f"{self._page_url()}/_ccf/"
+
+    def _page_url(self) -> str:
+        """Where the settings page is served: the spare port while the configured one is taken."""
+        server = self._server
+        return server.url if server is not None else self.url
+
+    def _port_blocked(self) -> bool:
+        runtime = self._runtime
+        return bool(self._blocked) and runtime is not None and on_spare_port(runtime)
+
+    def missing_keys(self) -> frozenset[str]:
+        """Endpoints that need a key and have none."""
+        runtime = self._runtime
+        return frozenset(runtime.keys.problems) if runtime is not None else frozenset()
 
     @property
     def access_token(self) -> str | None:
@@ -83,6 +100,8 @@ class ProxyService:
         runtime = self._runtime
         if runtime is None or self._server is None:
             return stopped(self.url, self._problem)
+        if self._port_blocked():
+            return stopped(self.url, self._blocked)
         return runtime.snapshot()
 
     def subscribe(self, callback: Listener) -> None:
@@ -143,7 +162,7 @@ class ProxyService:
         self._stop = asyncio.Event()
         admin = make_admin(self.config_path, self.env, self.store, self.clock, self.secret_sink)
         self._admin = admin
-        self._server = await start_server(runtime, admin=admin)
+        self._server = await self._listen(runtime, admin)
         settle_heap()
         self._runtime = runtime
         log.info("Claude Code Fallback is listening on %s", self._server.url)
@@ -153,6 +172,28 @@ class ProxyService:
         await self._stop.wait()
         await watcher.stop()
         await self._server.stop()
+
+    async def _listen(self, runtime: Runtime, admin: Admin) -> RunningServer:
+        """Listen where the config says; if that port is taken, on a spare one, so that
+        the settings page can move the proxy to a port the user chooses."""
+        self._blocked = ""
+        try:
+            return await start_server(runtime, admin=admin)
+        except PortInUseError as exc:
+            log.error("%s Serving the settings page on a spare port meanwhile.", exc)
+            server = await start_on_spare_port(runtime, admin)
+            self._blocked = str(exc)
+            runtime.set_problem(self._blocked)
+            admin.announce = lambda _url: self._moved(runtime)
+            return server
+
+    def _moved(self, runtime: Runtime) -> None:
+        """The settings (or a hand edit) moved the proxy off the spare port."""
+        if runtime.problem == self._blocked:
+            runtime.set_problem("")
+        self._blocked = ""
+        log.info("the port problem is fixed: listening on %s", self.url)
+        self._publish()
 
     def stop(self, grace: float = 5.0) -> None:
         loop, stop_event, thread = self._loop, self._stop, self._thread
@@ -185,7 +226,7 @@ class ProxyService:
             return admin.sessions.new_code()
 
         code = asyncio.run_coroutine_threadsafe(new_code(), loop).result(10)
-        return f"{self.url}/_ccf/login?code={code}"
+        return f"{self._page_url()}/_ccf/login?code={code}"
 
     def pin(self, name: str | None) -> None:
         """Try `name` first (None: the configured order); kept in the config file."""

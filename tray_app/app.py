@@ -74,15 +74,15 @@ def login_command(explicit_config: str | None) -> list[str]:
 def run_in_tray(
     service: ProxyService, lock: InstanceLock, login: Autostart | None, open_at_start: bool
 ) -> int:
-    def open_settings() -> object:
-        return open_settings_for_service(service)
+    def open_settings(section: str = "") -> object:
+        return open_settings_for_service(service, section)
 
     return run_tray(
         service,
         open_settings=open_settings,
         autostart=login,
         instance=lock,
-        on_started=open_settings if open_at_start else None,
+        settings_at_start="" if open_at_start else None,
     )
 
 

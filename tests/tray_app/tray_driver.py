@@ -121,8 +121,8 @@ def main() -> int:
     service = ScriptedService(log_path)
     threading.Thread(target=read_commands, args=(service,), daemon=True).start()
 
-    def open_settings() -> None:
-        emit("settings")
+    def open_settings(section: str = "") -> None:
+        emit("settings", section=section)
 
     code = run_tray(
         service,
