@@ -48,6 +48,7 @@ async function route() {
     if (current === "claude") await showClaude();
     if (current === "activity") await refreshActivity();
     if (current === "endpoints") await refreshEndpoints();
+    else showStatus(await loadEndpoints());
   } catch (error) {
     toast(error.message);
   }
@@ -85,7 +86,7 @@ function portBlocked() {
 
 // The status line in the same words and colours as the tray icon.
 function statusWords(data) {
-  if (portBlocked()) return ["error", "Not running: port in use"];
+  if (portBlocked()) return ["error", `Not running: port ${state.config.config.listen.port} is in use`];
   const serving = data.endpoints.find((e) => e.name === data.serving);
   if (data.status === "paused" && serving && serving.state !== "ok") {
     return ["down", `Failover paused and ${serving.name} is failing: requests fail`];
@@ -101,10 +102,11 @@ function showStatus(data) {
   const blocked = portBlocked();
   const [look, words] = statusWords(data);
   $("#status").dataset.state = look;
-  const where = blocked ? `not on port ${state.config.config.listen.port}` : data.url;
-  $("#status-text").textContent = `${words[0].toUpperCase()}${words.slice(1)} · ${where}`;
+  const sentence = `${words[0].toUpperCase()}${words.slice(1)}`;
+  $("#status-text").textContent = blocked ? sentence : `${sentence} · ${data.url}`;
   $("#port-problem").hidden = !blocked;
-  if (blocked) $("#port-problem-text").textContent = data.problem;
+  // The first sentence says what happened; the page itself is the way to fix it.
+  if (blocked) $("#port-problem-text").textContent = data.problem.split(/(?<=\.) /)[0];
   showFileProblem(blocked ? state.config.problem : data.problem || state.config.problem);
 }
 

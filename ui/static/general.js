@@ -33,7 +33,11 @@ export function showGeneral() {
   $("#gen-on-status").value = config.failover.on_status.join(", ");
   $("#gen-token").value = config.security.access_token || "";
   const forced = Object.entries(overrides).map(([field, variable]) => `${variable} overrides ${field}`);
-  $("#listen-hint").textContent = `Listening on ${url}.` + (forced.length ? ` ${forced.join("; ")} while it is set.` : "");
+  const port = Number(new URL(url).port || 80);
+  const listening = port === config.listen.port || forced.length || state.config.problem
+    ? `Listening on ${url}.`
+    : `Not listening on port ${config.listen.port}: another program has it. This window uses a temporary address until you save a free port.`;
+  $("#listen-hint").textContent = listening + (forced.length ? ` ${forced.join("; ")} while it is set.` : "");
 }
 
 function numberOrText(value) {
