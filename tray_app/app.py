@@ -58,7 +58,7 @@ def run_app(explicit_config: str | None, env: Mapping[str, str]) -> int:
                 return run_in_tray(service, lock, login, open_at_start=is_first)
             except TrayUnavailable as exc:
                 log.warning("no tray (%s); running headless", exc)
-        return run_headless(service, lock)
+        return run_headless(service, lock, show_window=tray_host_wait(env) > 0)
     finally:
         lock.release()
 
@@ -86,24 +86,41 @@ def run_in_tray(
     )
 
 
-def run_headless(service: ProxyService, lock: InstanceLock) -> int:
-    """The proxy alone until SIGINT/SIGTERM; prints where it listens and its settings page."""
+def run_headless(service: ProxyService, lock: InstanceLock, show_window: bool = False) -> int:
+    """The proxy alone until SIGINT/SIGTERM; prints where it listens and its settings page.
+
+    With `show_window` (a display, but no tray host to show the icon in) the settings
+    window opens with a note on how to get the icon, so the user is not left with nothing.
+    """
     service.start()
     snapshot = service.snapshot()
-    if snapshot.overall == "error":
+    if snapshot.overall == "error" and not show_window:
         print(f"ccf: {snapshot.problem}", flush=True)
         return 2
     lock.publish(InstanceInfo(pid=os.getpid(), url=service.url, settings_url=service.settings_url))
     print(f"Claude Code Fallback is listening on {service.url} (no tray: running headless)")
     print(f"Settings: {service.settings_url} — open it signed in with `ccf settings`", flush=True)
-    wait_for_signal()
+    stop = stop_on_signal()
+    window = open_window_without_tray(service) if show_window else None
+    while not stop.wait(1.0):
+        pass
     service.stop()
+    if window is not None and callable(getattr(window, "terminate", None)):
+        window.terminate()  # type: ignore[attr-defined]
     return 0
 
 
-def wait_for_signal() -> None:
+def open_window_without_tray(service: ProxyService) -> object:
+    try:
+        return open_settings_for_service(service, "notray")
+    except Exception:
+        log.exception("could not open the settings window")
+        return None
+
+
+def stop_on_signal() -> threading.Event:
+    """An event that SIGINT or SIGTERM sets."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        pass
+    return stop

@@ -250,7 +250,9 @@ def build_menu(
     status: list[Entry] = [Item(_shorten(headline(snap), STATUS_MAX), enabled=False)]
     # What is wrong and what to do: why the proxy is not running, or (while it runs on its
     # last good config) what is wrong with the config file.
-    status += _problem_lines(snap.problem)
+    lines = _problem_lines(snap.problem)
+    # The port advice names command-line options; the menu offers the fix itself instead.
+    status += lines[:1] if port_blocked(snap) else lines
     status += _fixes(snap)
     has_endpoints = bool(snap.endpoints)
     return (

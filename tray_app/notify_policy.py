@@ -62,6 +62,12 @@ def _notice(snap: Snapshot) -> Notice:
 
 
 def problem_notice(snap: Snapshot) -> Notice:
+    if snap.overall == "error" and "in use" in snap.problem:
+        what = snap.problem.split(". ")[0].rstrip(".")
+        return Notice(
+            "Claude Code Fallback is not running",
+            f"{what}. Choose another port from the tray menu.",
+        )
     if snap.overall == "error":
         return Notice("Claude Code Fallback is not running", snap.problem)
     return Notice("The config file has an error", snap.problem)

@@ -219,10 +219,9 @@ def test_copy_environment_submenu() -> None:
 
 def test_menu_when_proxy_failed_says_what_to_do_and_offers_restart() -> None:
     menu = build(ERROR)
-    assert texts(menu)[:5] == [
+    assert texts(menu)[:4] == [
         "Not running: port in use",
         "Port 8765 on 127.0.0.1 is in use by another program.",
-        "Choose another port in Settings → General.",
         "Choose another port…",
         "Restart proxy",
     ]

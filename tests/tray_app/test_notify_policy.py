@@ -94,7 +94,16 @@ def test_failover_while_paused_is_silent_then_resume_is_silent() -> None:
 
 def test_a_problem_is_announced_once_with_what_to_do() -> None:
     shown = run([(0, OK), (1, ERROR), (2, ERROR), (3, OK)])
-    assert shown == [(1, Notice("Claude Code Fallback is not running", ERROR.problem))]
+    assert shown == [
+        (
+            1,
+            Notice(
+                "Claude Code Fallback is not running",
+                "Port 8765 on 127.0.0.1 is in use by another program. "
+                "Choose another port from the tray menu.",
+            ),
+        )
+    ]
 
 
 def test_a_broken_config_file_is_announced() -> None:

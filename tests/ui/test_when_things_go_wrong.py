@@ -74,6 +74,9 @@ def test_port_in_use_is_fixed_from_the_settings_window(tmp_path: Path, fakes) ->
             page.click("#general-form button[type=submit]")
             page.wait_for_url(f"http://127.0.0.1:{new_port}/_ccf/#general")
             page.wait_for_selector("#status[data-state=ok]")
+            assert page.inner_text("#gen-saved").startswith(
+                f"Now listening on http://127.0.0.1:{new_port}."
+            )
             assert page.is_hidden("#port-problem")
             assert s.service.snapshot().overall == "ok"
             assert s.service.url == f"http://127.0.0.1:{new_port}"

@@ -9,7 +9,7 @@ import { initGeneral, showGeneral } from "./general.js";
 
 const VIEWS = ["endpoints", "editor", "general", "claude", "activity"];
 // Hashes that open the page somewhere with a message: the tray's one-click fixes.
-const NOTICES = { notray: "endpoints", problem: "endpoints" };
+const NOTICES = { notray: "endpoints", problem: "endpoints", moved: "general" };
 const POLL_MS = 2000;
 let current = "endpoints";
 let signedOut = false;
@@ -25,10 +25,13 @@ function showView(name) {
   }
 }
 
+let movedHere = false; // arrived from the old address after saving a new port
+
 function takeNotice(name) {
+  if (name === "moved") movedHere = true;
   if (name === "notray") $("#notray").hidden = false;
   if (name === "problem" && !$("#file-problem").hidden) $("#file-problem").focus();
-  return NOTICES[name];
+  return portBlocked() ? "general" : NOTICES[name];
 }
 
 async function route() {
@@ -53,6 +56,10 @@ async function route() {
     toast(error.message);
   }
   if (current === "general" && portBlocked()) $("#gen-port").focus();
+  if (movedHere) {
+    movedHere = false;
+    $("#gen-saved").textContent = `Now listening on ${state.config.url}. Point Claude Code at it: Claude Code has the lines to copy.`;
+  }
 }
 
 // The sidebar link of the section already in the address (Endpoints, from the editor)

@@ -116,7 +116,7 @@ async function save() {
     const data = await write("PUT", "general", general);
     if (data.url && data.url !== before) {
       $("#gen-saved").textContent = `Now listening on ${data.url}; opening the page there…`;
-      window.location.assign(`${data.url}/_ccf/#general`);
+      window.location.assign(`${data.url}/_ccf/#moved`);
       return;
     }
     $("#gen-saved").textContent = "Saved; new requests use it now.";
