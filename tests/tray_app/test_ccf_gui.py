@@ -253,7 +253,7 @@ def test_ccf_tray_end_to_end(desktop: Desktop, app: App) -> None:
 
     def settings_shown() -> bool:
         opened = app.browser_record.exists() and str(app.port) in app.browser_record.read_text()
-        return opened or bool(toplevel_popups(desktop) - before)
+        return opened or (bool(toplevel_popups(desktop) - before) and page_drawn(desktop))
 
     wait_for(settings_shown, 20, "the running instance's settings")
     desktop.screenshot("12-settings-opened")
@@ -270,6 +270,16 @@ def test_ccf_tray_end_to_end(desktop: Desktop, app: App) -> None:
     assert not app.listening()
     wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in started), 10, "children")
     tray.close()
+
+
+ACCENT = (184, 87, 47)  # the settings page's "Add endpoint" button
+
+
+def page_drawn(desktop: Desktop) -> bool:
+    """The settings window shows the signed-in page (a window still loading is blank, and
+    WebKit may map helper windows meanwhile that look like a menu)."""
+    colours = desktop.screenshot().getcolors(1 << 24) or []
+    return any(n > 100 and all(abs(c[i] - ACCENT[i]) <= 8 for i in range(3)) for n, c in colours)
 
 
 def rss_and_cpu(pid: int) -> tuple[int, float]:
