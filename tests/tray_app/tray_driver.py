@@ -86,6 +86,9 @@ class ScriptedService:
             problem = BAD_FILE if self._state == "config" else ""
             return snapshot(self._config, health_for(self._state, now), now, URL, problem=problem)
 
+    def missing_keys(self) -> frozenset[str]:
+        return frozenset({"bedrock"})  # its Endpoint row reads "no key", not "ready"
+
     def _routing(self, **changes: object) -> None:
         with self._lock:
             routing = replace(self._config.routing, **changes)  # type: ignore[arg-type]

@@ -87,8 +87,9 @@ function portBlocked() {
   const data = state.config;
   // A broken file shows the running settings, not the file's: no port to compare then.
   if (!data || data.problem || "listen.port" in data.overrides) return false;
+  const wanted = data.config.listen.port;
   const port = Number(new URL(data.url).port || 80);
-  return port !== data.config.listen.port;
+  return wanted !== 0 && port !== wanted; // port 0: any free port was asked for
 }
 
 // The status line in the same words and colours as the tray icon.

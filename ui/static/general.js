@@ -34,7 +34,7 @@ export function showGeneral() {
   $("#gen-token").value = config.security.access_token || "";
   const forced = Object.entries(overrides).map(([field, variable]) => `${variable} overrides ${field}`);
   const port = Number(new URL(url).port || 80);
-  const listening = port === config.listen.port || forced.length || state.config.problem
+  const listening = [port, 0].includes(config.listen.port) || forced.length || state.config.problem
     ? `Listening on ${url}.`
     : `Not listening on port ${config.listen.port}: another program has it. This window uses a temporary address until you save a free port.`;
   $("#listen-hint").textContent = listening + (forced.length ? ` ${forced.join("; ")} while it is set.` : "");
