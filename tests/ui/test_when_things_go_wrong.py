@@ -102,6 +102,9 @@ def test_a_broken_config_file_opens_at_the_bad_line(tmp_path: Path, fakes) -> No
         assert "'token' is not allowed" in banner
         assert str(s.path) in banner
         assert page.get_attribute("#status", "data-state") == "warning"
+        assert page.inner_text("#file-problem-lines mark").strip() == (
+            f"4    - {{name: anthropic, base_url: '{s.a.url}', auth: token}}"
+        )
         shoot(page, "config-file-broken")
 
 

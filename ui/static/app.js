@@ -2,7 +2,7 @@
 import { loadConfig, loadEndpoints, state } from "./api.js";
 import { refreshActivity } from "./activity.js";
 import { initClaude, showClaude } from "./claude.js";
-import { $, $$, toast } from "./dom.js";
+import { $, $$, h, toast } from "./dom.js";
 import { confirmLeave, editorDirty, initEditor, openEditor } from "./editor.js";
 import { initEndpoints, refreshEndpoints } from "./endpoints.js";
 import { initGeneral, showGeneral } from "./general.js";
@@ -133,6 +133,24 @@ function showFileProblem(problem) {
     .replace(`${file} line ${line?.[1]}: `, "")
     .replace(`${file}: `, "");
   $("#file-problem-text").textContent = what;
+  showBadLines(line ? Number(line[1]) : 0);
+}
+
+// The file around the bad line, numbered, the bad line marked.
+function showBadLines(bad) {
+  const lines = state.config.file_lines || [];
+  const pre = $("#file-problem-lines");
+  pre.hidden = !bad || !lines.length;
+  if (pre.hidden) return;
+  const first = Math.max(1, bad - 3);
+  const last = Math.min(lines.length, bad + 2);
+  const width = String(last).length;
+  const rows = [];
+  for (let n = first; n <= last; n += 1) {
+    const text = `${String(n).padStart(width)}  ${lines[n - 1]}`;
+    rows.push(n === bad ? h("mark", { text: `${text}\n` }) : `${text}\n`);
+  }
+  pre.replaceChildren(...rows);
 }
 
 async function poll() {
