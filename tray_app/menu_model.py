@@ -7,6 +7,7 @@ everything the user can see or do is decided (and unit-tested) here without a di
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -227,6 +228,21 @@ def _env_menu() -> tuple[Entry, ...]:
     return tuple(Item(label, CopyEnv(shell)) for shell, label in SHELLS)
 
 
+def _problem_summary(snap: Snapshot) -> tuple[Item, ...]:
+    """What is wrong, in lines that fit a menu: the fix is the item below them."""
+    lines = _problem_lines(snap.problem)
+    if port_blocked(snap):
+        return lines[:1]  # the advice after it names command-line options
+    if config_broken(snap):
+        line = re.search(r" line (\d+)", snap.problem)
+        where = f" (line {line.group(1)})" if line else ""
+        return (
+            Item(f"The config file has an error{where}", enabled=False),
+            Item("Running on the last good settings", enabled=False),
+        )
+    return lines
+
+
 def _fixes(snap: Snapshot) -> list[Entry]:
     """What the user can do about the problem, one click each."""
     fixes: list[Entry] = []
@@ -250,9 +266,7 @@ def build_menu(
     status: list[Entry] = [Item(_shorten(headline(snap), STATUS_MAX), enabled=False)]
     # What is wrong and what to do: why the proxy is not running, or (while it runs on its
     # last good config) what is wrong with the config file.
-    lines = _problem_lines(snap.problem)
-    # The port advice names command-line options; the menu offers the fix itself instead.
-    status += lines[:1] if port_blocked(snap) else lines
+    status += _problem_summary(snap)
     status += _fixes(snap)
     has_endpoints = bool(snap.endpoints)
     return (

@@ -274,8 +274,8 @@ def test_problem_while_running_is_shown_without_restart() -> None:
     s = replace(OK, problem=problem)
     assert texts(build(s))[:5] == [
         "Serving via anthropic",
-        "config.yaml line 4: endpoints[1].auth: 'token' is not allowed.",
-        "Fix the file.",
+        "The config file has an error (line 4)",
+        "Running on the last good settings",
         "Show the config problem…",
         "---",
     ]

@@ -84,7 +84,7 @@ def shoot(page: Any, state: str) -> list[Path]:
             page.set_viewport_size({"width": width, "height": 800})
             name = re.sub(r"[^a-z0-9-]+", "-", f"{state}-{width}-{scheme}".lower())
             path = SCREENS / f"{name}.png"
-            page.screenshot(path=str(path))
+            page.screenshot(path=str(path), full_page=True)
             saved.append(path)
     page.emulate_media(color_scheme="light")
     page.set_viewport_size({"width": 1280, "height": 800})
