@@ -81,11 +81,6 @@ class ProxyService:
         runtime = self._runtime
         return bool(self._blocked) and runtime is not None and on_spare_port(runtime)
 
-    def missing_keys(self) -> frozenset[str]:
-        """Endpoints that need a key and have none."""
-        runtime = self._runtime
-        return frozenset(runtime.keys.problems) if runtime is not None else frozenset()
-
     @property
     def access_token(self) -> str | None:
         config = self.config

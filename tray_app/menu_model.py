@@ -31,7 +31,6 @@ _COLOURS: dict[str, IconColour] = {
     "paused": "grey",
     "stopped": "grey",
 }
-NO_KEY = "no key"
 
 
 # ------------------------------------------------------------------ commands
@@ -199,13 +198,7 @@ def _problem_lines(problem: str) -> tuple[Item, ...]:
     return tuple(Item(_shorten(s, STATUS_MAX), enabled=False) for s in sentences)
 
 
-def _row_words(row: EndpointStatus, missing_keys: frozenset[str]) -> str:
-    if row.name in missing_keys and row.state == "ok":
-        return NO_KEY
-    return endpoint_words(row)
-
-
-def _endpoint_menu(snap: Snapshot, missing_keys: frozenset[str]) -> tuple[Entry, ...]:
+def _endpoint_menu(snap: Snapshot) -> tuple[Entry, ...]:
     rows: list[Entry] = [
         Item("Automatic", Pin(None), checked=snap.pinned is None, radio=True),
         SEPARATOR,
@@ -214,7 +207,7 @@ def _endpoint_menu(snap: Snapshot, missing_keys: frozenset[str]) -> tuple[Entry,
         serving = " (serving)" if row.name == snap.serving else ""
         rows.append(
             Item(
-                f"{row.name}{serving} — {_row_words(row, missing_keys)}",
+                f"{row.name}{serving} — {endpoint_words(row)}",
                 Pin(row.name),
                 checked=row.pinned,
                 radio=True,
@@ -260,7 +253,6 @@ def build_menu(
     *,
     autostart_enabled: bool,
     autostart_available: bool = True,
-    missing_keys: frozenset[str] = frozenset(),
 ) -> tuple[Entry, ...]:
     """The whole tray menu for `snap`, top to bottom."""
     status: list[Entry] = [Item(_shorten(headline(snap), STATUS_MAX), enabled=False)]
@@ -272,7 +264,7 @@ def build_menu(
     return (
         *status,
         SEPARATOR,
-        Item("Endpoint", submenu=_endpoint_menu(snap, missing_keys), enabled=has_endpoints),
+        Item("Endpoint", submenu=_endpoint_menu(snap), enabled=has_endpoints),
         Item(
             "Pause failover",
             SetPaused(not snap.paused),
@@ -308,7 +300,6 @@ def view(
     *,
     autostart_enabled: bool,
     autostart_available: bool = True,
-    missing_keys: frozenset[str] = frozenset(),
 ) -> TrayView:
     return TrayView(
         colour=icon_colour(snap),
@@ -317,6 +308,5 @@ def view(
             snap,
             autostart_enabled=autostart_enabled,
             autostart_available=autostart_available,
-            missing_keys=missing_keys,
         ),
     )

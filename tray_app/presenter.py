@@ -105,13 +105,12 @@ class TrayPresenter:
     def image(self, colour: IconColour) -> Image.Image:
         return icons.tray_image(colour, self._size, sys.platform, self._dark)
 
-    def show(self, snap: Snapshot, missing_keys: frozenset[str] = frozenset()) -> None:
+    def show(self, snap: Snapshot) -> None:
         with self._lock:
             view = menu_model.view(
                 snap,
                 autostart_enabled=self._autostart_enabled,
                 autostart_available=self._autostart is not None,
-                missing_keys=missing_keys,
             )
             old, self._view = self._view, view
             if old is None or old.colour != view.colour:

@@ -131,15 +131,9 @@ class TrayApp:
         if self._stopping.is_set():
             return
         try:
-            snap = snap if snap is not None else self.service.snapshot()
-            self.presenter.show(snap, self._missing_keys())
+            self.presenter.show(snap if snap is not None else self.service.snapshot())
         except Exception:
             log.exception("could not update the tray icon")
-
-    def _missing_keys(self) -> frozenset[str]:
-        """Endpoints that need a key and have none (a service may not know: none then)."""
-        missing = getattr(self.service, "missing_keys", None)
-        return frozenset(missing()) if callable(missing) else frozenset()
 
     def _setup(self, icon: Any) -> None:
         """Runs in pystray's setup thread once the icon loop is ready."""

@@ -43,9 +43,7 @@ def secret_of(value: object, field: str = "secret") -> str | None:
             400, "a key has no spaces at its ends, line breaks or control characters", field
         )
     if any(c.isspace() for c in value):
-        raise ApiError(
-            400, "A key has no spaces inside: check that you copied only the key", field
-        )
+        raise ApiError(400, "A key has no spaces inside: check that you copied only the key", field)
     return value
 
 

@@ -6,16 +6,19 @@ from dataclasses import replace
 
 import pytest
 
-from proxy.core.status import Snapshot
+from proxy.core.status import Snapshot, snapshot
 from tests.tray_app.tray_fakes import (
     DEGRADED,
     DOWN,
     ERROR,
+    NOW,
     OK,
     PAUSED,
     PORT_IN_USE,
     STOPPED,
+    URL,
     auth_error,
+    config,
     cooling,
     snap,
 )
@@ -305,7 +308,11 @@ def test_each_state_has_its_own_look_and_honest_words() -> None:
 
 
 def test_an_endpoint_without_a_key_says_so_not_ready() -> None:
-    menu = m.build_menu(OK, autostart_enabled=False, missing_keys=frozenset({"openrouter"}))
+    keyless = snapshot(config(), {}, NOW, URL, keyless=frozenset({"openrouter"}))
+    menu = m.build_menu(keyless, autostart_enabled=False)
     sub = item(menu, "Endpoint").submenu
     assert item(sub, "openrouter").text == "openrouter — no key"
     assert item(sub, "bedrock").text == "bedrock — ready"
+    # a primary without its key does not serve: a fallback does, and the menu says why
+    primary_keyless = snapshot(config(), {}, NOW, URL, keyless=frozenset({"anthropic"}))
+    assert m.headline(primary_keyless) == "Serving via openrouter — anthropic no key"

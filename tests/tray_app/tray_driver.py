@@ -84,10 +84,10 @@ class ScriptedService:
                 return stopped(URL)
             now = time.monotonic()
             problem = BAD_FILE if self._state == "config" else ""
-            return snapshot(self._config, health_for(self._state, now), now, URL, problem=problem)
-
-    def missing_keys(self) -> frozenset[str]:
-        return frozenset({"bedrock"})  # its Endpoint row reads "no key", not "ready"
+            health = health_for(self._state, now)
+            # bedrock has no key: its Endpoint row reads "no key", not "ready"
+            keyless = frozenset({"bedrock"})
+            return snapshot(self._config, health, now, URL, problem=problem, keyless=keyless)
 
     def _routing(self, **changes: object) -> None:
         with self._lock:

@@ -17,6 +17,10 @@ from tests.ui.browser import chromium_page
 
 SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 WIDTHS = (1280, 400)
+FULL_HEIGHT = (
+    "(() => { const m = document.querySelector('main'); "
+    "return m.getBoundingClientRect().top + m.scrollHeight; })()"
+)
 SCHEMES = ("light", "dark")
 LONG_NAME = "openrouter-backup-with-a-very-long-descriptive-name"
 
@@ -82,9 +86,11 @@ def shoot(page: Any, state: str) -> list[Path]:
         page.emulate_media(color_scheme=scheme)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 800})
+            tall = page.evaluate(FULL_HEIGHT)  # main scrolls, not the page: show all of it
+            page.set_viewport_size({"width": width, "height": max(800, min(int(tall), 3000))})
             name = re.sub(r"[^a-z0-9-]+", "-", f"{state}-{width}-{scheme}".lower())
             path = SCREENS / f"{name}.png"
-            page.screenshot(path=str(path), full_page=True)
+            page.screenshot(path=str(path))
             saved.append(path)
     page.emulate_media(color_scheme="light")
     page.set_viewport_size({"width": 1280, "height": 800})

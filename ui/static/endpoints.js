@@ -2,7 +2,7 @@
 import { api, enc, loadEndpoints, state, write } from "./api.js";
 import { $, h, toast } from "./dom.js";
 
-const STATE_WORDS = { ok: "ready", cooling: "cooling down", auth_error: "key rejected", disabled: "disabled" };
+const STATE_WORDS = { ok: "ready", cooling: "cooling down", auth_error: "key rejected", disabled: "disabled", no_key: "no key" };
 const testResults = new Map();
 let openEditor = () => {};
 let showStatus = () => {};
@@ -73,7 +73,7 @@ function missingKey(row) {
 }
 
 function stateBadge(row) {
-  if (row.state === "ok" && missingKey(row)) {
+  if (row.state === "no_key" || (row.state === "ok" && missingKey(row))) {
     return h("span", { class: "badge nokey", title: row.key.problem || "", text: "no key" });
   }
   let words = STATE_WORDS[row.state] || row.state;
