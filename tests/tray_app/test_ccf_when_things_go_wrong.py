@@ -35,6 +35,7 @@ def settings_windows(desktop: Desktop) -> list[str]:
 
 ACCENT = (184, 87, 47)  # the "Add endpoint" button: the page is signed in and drawn
 INFO_BANNER = (234, 241, 251)  # the no-tray banner's background (blue at 10 % on white)
+PORT_BANNER = (249, 235, 234)  # the port banner's background (red at 10 % on white)
 
 
 def shows(desktop: Desktop, rgb: tuple[int, int, int], tolerance: int = 6) -> bool:
@@ -72,9 +73,10 @@ def test_port_in_use_is_fixed_from_the_settings_window(desktop: Desktop, fakes) 
             screen.open_menu(shot="02-menu-port-in-use")
             screen.keys("Down", "Return")  # the first sensitive line: Choose another port…
             window = wait_for(lambda: settings_windows(desktop), 40, "the settings window")[0]
+            wait_for(lambda: shows(desktop, PORT_BANNER), 20, "the port banner", interval=0.3)
             desktop.screenshot("03-settings-at-general")
             new_port = free_port()
-            for _ in range(3):  # the page may still be loading its data when keys arrive
+            for _ in range(3):  # focus may still be moving to the port field when keys arrive
                 type_port(desktop, window, new_port)
                 try:
                     wait_for(lambda: listening(new_port), 8, f"ccf on port {new_port}")

@@ -74,7 +74,7 @@ def test_port_in_use_is_fixed_from_the_settings_window(tmp_path: Path, fakes) ->
             page.click("#general-form button[type=submit]")
             page.wait_for_url(f"http://127.0.0.1:{new_port}/_ccf/#general")
             page.wait_for_selector("#status[data-state=ok]")
-            assert page.inner_text("#gen-saved").startswith(
+            assert page.inner_text("#listen-hint").startswith(
                 f"Now listening on http://127.0.0.1:{new_port}."
             )
             assert page.is_hidden("#port-problem")
@@ -266,3 +266,23 @@ def test_layout_at_1280_and_400(tmp_path: Path, fakes) -> None:
         page.click('.sidebar a[href="#claude"]')
         page.wait_for_selector("#snippets .card")
         shoot(page, "claude-code")
+
+
+def test_pinned_and_paused_while_failing_have_their_own_words(tmp_path: Path, fakes) -> None:
+    with scene(tmp_path, fakes) as s, page_for(tmp_path) as page:
+        signed_in(page, s.link())
+        page.select_option("#pin-select", "spare")
+        page.wait_for_selector("#status[data-state=pinned]")
+        assert page.inner_text("#status-text").startswith("Pinned: serving via spare")
+        shoot(page, "pinned")
+        page.select_option("#pin-select", "")
+        page.wait_for_selector("#status[data-state=ok]")
+        s.a.status(529)
+        assert send(s.service.url) == 200  # anthropic fails, spare answers
+        page.click("#pause-switch + .switch")
+        page.wait_for_selector("#pause-switch:checked", state="attached")
+        page.wait_for_selector("#status[data-state=down]")
+        assert page.inner_text("#status-text").startswith(
+            "Failover paused and anthropic is failing: requests fail"
+        )
+        shoot(page, "paused-while-failing")

@@ -58,7 +58,9 @@ async function route() {
   if (current === "general" && portBlocked()) $("#gen-port").focus();
   if (movedHere) {
     movedHere = false;
-    $("#gen-saved").textContent = `Now listening on ${state.config.url}. Point Claude Code at it: Claude Code has the lines to copy.`;
+    const moved = `Now listening on ${state.config.url}. Point Claude Code at it: Claude Code has the lines to copy.`;
+    $("#listen-hint").textContent = moved; // beside the port, where the eye is
+    $("#gen-saved").textContent = moved;
   }
 }
 
