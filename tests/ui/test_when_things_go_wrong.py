@@ -286,3 +286,24 @@ def test_pinned_and_paused_while_failing_have_their_own_words(tmp_path: Path, fa
             "Failover paused and anthropic is failing: requests fail"
         )
         shoot(page, "paused-while-failing")
+
+
+def test_an_error_elsewhere_in_the_file_is_not_put_under_this_form(tmp_path: Path, fakes) -> None:
+    with scene(tmp_path, fakes) as s, page_for(tmp_path) as page:
+        signed_in(page, s.link())
+        text = s.path.read_text()
+        broken = text.replace(
+            f"name: spare, base_url: '{s.spare.url}'", "name: spare, base_url: nope"
+        )
+        assert broken != text
+        s.path.write_text(broken)
+        page.locator('[data-name="anthropic"]').get_by_role("button", name="Edit anthropic").click()
+        page.fill("#ed-base_url", "https://changed.example")
+        page.click("#editor-save")
+        general = page.locator("#err-general")
+        general.wait_for()
+        assert general.inner_text().startswith("Not saved: another endpoint, spare, has a problem")
+        assert page.inner_text('[data-error="base_url"]') == ""
+        assert page.get_attribute("#ed-base_url", "aria-invalid") is None
+        assert "changed.example" not in s.path.read_text()
+        shoot(page, "editor-error-elsewhere")

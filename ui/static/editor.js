@@ -211,7 +211,8 @@ function placeError(error) {
   const other = match && Number(match[1]) !== editedIndex();
   if (!other) return error;
   const name = state.config.config.endpoints[Number(match[1])]?.name || `endpoint ${Number(match[1]) + 1}`;
-  return { field: "", message: `Not saved: another endpoint, ${name}, has a problem (${error.field}: ${error.message}). Edit ${name} first.` };
+  const fix = state.config.problem ? "Fix it in the config file first (see above)" : `Edit ${name} first`;
+  return { field: "", message: `Not saved: another endpoint, ${name}, has a problem (${error.message}). ${fix}.` };
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
