@@ -20,9 +20,11 @@ from proxy.admin.context import Admin, claude_config_dir
 from proxy.admin.sessions import Sessions
 from proxy.admin.token import AdminToken
 from proxy.app import create_app
+from proxy.blocked_port import on_spare_port, start_on_spare_port
 from proxy.clock import Clock, SystemClock
 from proxy.config_changes import Announce, ConfigChanges
 from proxy.core.config import Config
+from proxy.core.errors import PortInUseError
 from proxy.keys import KeyStore, resolve_keys
 from proxy.runtime import Runtime, SecretSink
 from proxy.server import RunningServer, settle_heap
@@ -55,19 +57,30 @@ class RunningProxy:
     changes: ConfigChanges
     watcher: ConfigWatcher
 
+    blocked: str = ""  # why the configured port could not be had (the page is on a spare one)
+
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def port_blocked(self) -> bool:
+        """Still on the spare port: no change has moved the proxy to a port of the user's."""
+        return bool(self.blocked) and on_spare_port(self.runtime)
 
     async def stop(self) -> None:
         await self.watcher.stop()
         await self.server.stop()
 
 
-async def start_proxy(setup: ProxySetup, config: Config) -> RunningProxy:
+async def start_proxy(
+    setup: ProxySetup, config: Config, *, spare_port_if_taken: bool = False
+) -> RunningProxy:
     """Listen on `config`'s address with the settings page and the file watched.
 
-    Raises `PortInUseError` (or another `ListenError`) if the address cannot be had.
+    Raises `PortInUseError` (or another `ListenError`) if the address cannot be had; with
+    `spare_port_if_taken` it listens on a spare loopback port instead (see
+    `proxy.blocked_port`), so the settings page can move it where the user chooses.
     """
     env = dict(setup.env)
     keys = await off_loop(resolve_keys, config, setup.store, env)
@@ -87,10 +100,19 @@ async def start_proxy(setup: ProxySetup, config: Config) -> RunningProxy:
         changes=changes,
         token=AdminToken(setup.store, setup.secret_sink),
     )
-    await server.start(create_app(runtime, admin), config.listen.host, config.listen.port)
+    blocked = ""
+    try:
+        await server.start(create_app(runtime, admin), config.listen.host, config.listen.port)
+    except PortInUseError as exc:
+        if not spare_port_if_taken:
+            raise
+        blocked = str(exc)
+        log.error("%s Serving the settings page on a spare port meanwhile.", exc)
+        await start_on_spare_port(runtime, server, create_app(runtime, admin))
+        runtime.set_problem(blocked)
     runtime.url = server.url
     if setup.settle_heap:
         settle_heap()
     watcher = ConfigWatcher(changes, interval=setup.watch_interval)
     watcher.start()
-    return RunningProxy(runtime, server, admin, changes, watcher)
+    return RunningProxy(runtime, server, admin, changes, watcher, blocked)

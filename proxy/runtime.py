@@ -187,4 +187,7 @@ class Runtime:
 
     def snapshot(self) -> Snapshot:
         now = self.clock.monotonic()
-        return snapshot(self.config, self.health, now, self.url, problem=self.problem)
+        keyless = frozenset(self.keys.problems)
+        return snapshot(
+            self.config, self.health, now, self.url, problem=self.problem, keyless=keyless
+        )

@@ -42,7 +42,12 @@ class ProxyService:
         secret_sink: SecretSink | None = None,
     ) -> None:
         self.setup = ProxySetup(
-            config_path, dict(env), store, clock or SystemClock(), secret_sink=secret_sink
+            config_path,
+            dict(env),
+            store,
+            clock or SystemClock(),
+            secret_sink=secret_sink,
+            announce=self._moved,
         )
         self.log_path = log_path
         self._listeners: list[Listener] = []
@@ -61,14 +66,20 @@ class ProxyService:
 
     @property
     def url(self) -> str:
-        if self._proxy is not None:
-            return self._proxy.url
+        """Where Claude Code should send its requests."""
+        proxy = self._proxy
+        if proxy is not None and not proxy.port_blocked:
+            return proxy.url
         listen = self._config.listen if self._config else None
         return f"http://{listen.host}:{listen.port}" if listen else "http://127.0.0.1:8765"
 
     @property
     def settings_url(self) -> str:
-        return f"{self.url}/_ccf/"
+        return f"{self._page_url()}/_ccf/"
+
+    def _page_url(self) -> str:
+        """Where the settings page is served: the spare port while the configured one is taken."""
+        return self._proxy.url if self._proxy is not None else self.url
 
     @property
     def access_token(self) -> str | None:
@@ -84,6 +95,8 @@ class ProxyService:
         proxy = self._proxy
         if proxy is None:
             return stopped(self.url, self._problem)
+        if proxy.port_blocked:
+            return stopped(self.url, proxy.blocked)
         return proxy.runtime.snapshot()
 
     def subscribe(self, callback: Listener) -> None:
@@ -137,13 +150,21 @@ class ProxyService:
         config = await off_loop(load_config, self.config_path, self.setup.env)
         self._config = config
         self._stop = asyncio.Event()
-        proxy = await start_proxy(self.setup, config)
+        proxy = await start_proxy(self.setup, config, spare_port_if_taken=True)
         proxy.runtime.subscribe(self._publish)
         self._proxy = proxy
         log.info("%s is listening on %s", PRODUCT_NAME, proxy.url)
         ready.set()
         await self._stop.wait()
         await proxy.stop()
+
+    def _moved(self, url: str) -> None:
+        """A settings change (or a hand edit) moved the proxy, maybe off the spare port."""
+        proxy = self._proxy
+        if proxy is not None and proxy.blocked and proxy.runtime.problem == proxy.blocked:
+            proxy.runtime.set_problem("")
+            log.info("the port problem is fixed: listening on %s", url)
+        self._publish()
 
     def stop(self, grace: float = 5.0) -> None:
         loop, stop_event, thread = self._loop, self._stop, self._thread
@@ -177,7 +198,7 @@ class ProxyService:
             return sessions.new_code()
 
         code = asyncio.run_coroutine_threadsafe(new_code(), loop).result(10)
-        return f"{self.url}/_ccf/login?code={code}"
+        return f"{self._page_url()}/_ccf/login?code={code}"
 
     def pin(self, name: str | None) -> None:
         """Try `name` first (None: the configured order); kept in the config file."""

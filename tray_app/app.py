@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from proxy import PRODUCT_NAME
-from proxy.config_file import config_path, load_config, save_config
+from proxy.config_file import config_path, save_config
 from proxy.core.config import Config
-from proxy.core.errors import CcfError, TrayUnavailable
-from proxy.foreground import announce_move, say, serve_until_stopped
+from proxy.core.errors import TrayUnavailable
 from proxy.keys import SystemKeyring
-from proxy.running import ProxySetup, RunningProxy
 from proxy.service import ProxyService
 from tray_app import autostart
 from tray_app.autostart import Autostart
@@ -52,16 +51,16 @@ def run_app(explicit_config: str | None, env: Mapping[str, str]) -> int:
     try:
         path = config_path(explicit_config, env)
         is_first = first_run(path)
+        service = ProxyService(
+            path, env, SystemKeyring(), log_path=log_file, secret_sink=register_secret
+        )
         if can_show_tray(wait=tray_host_wait(env)):
-            service = ProxyService(
-                path, env, SystemKeyring(), log_path=log_file, secret_sink=register_secret
-            )
             try:
                 login = autostart.for_platform(login_command(explicit_config))
                 return run_in_tray(service, lock, login, open_at_start=is_first)
             except TrayUnavailable as exc:
                 log.warning("no tray (%s); running headless", exc)
-        return run_headless(path, env, lock)
+        return run_headless(service, lock, show_window=tray_host_wait(env) > 0)
     finally:
         lock.release()
 
@@ -77,38 +76,54 @@ def login_command(explicit_config: str | None) -> list[str]:
 def run_in_tray(
     service: ProxyService, lock: InstanceLock, login: Autostart | None, open_at_start: bool
 ) -> int:
-    def open_settings() -> object:
-        return open_settings_for_service(service)
-
-    def open_settings_at_start() -> None:
-        open_settings()
+    def open_settings(section: str = "") -> object:
+        return open_settings_for_service(service, section)
 
     return run_tray(
         service,
         open_settings=open_settings,
         autostart=login,
         instance=lock,
-        on_started=open_settings_at_start if open_at_start else None,
+        settings_at_start="" if open_at_start else None,
     )
 
 
-def run_headless(path: Path, env: Mapping[str, str], lock: InstanceLock) -> int:
-    """The proxy alone, as `ccf serve` runs it, until SIGINT/SIGTERM; prints where it
-    listens and its settings page, and tells a second launch where that is."""
-    setup = ProxySetup(
-        path, env, SystemKeyring(), secret_sink=register_secret, announce=announce_move
-    )
-    try:
-        config = load_config(path, env)
-        asyncio.run(serve_until_stopped(setup, config, lambda proxy: published(proxy, lock)))
-    except CcfError as exc:
-        print(f"ccf: {exc}", flush=True)
+def run_headless(service: ProxyService, lock: InstanceLock, show_window: bool = False) -> int:
+    """The proxy alone until SIGINT/SIGTERM; prints where it listens and its settings page.
+
+    With `show_window` (a display, but no tray host to show the icon in) the settings
+    window opens with a note on how to get the icon, so the user is not left with nothing.
+    """
+    service.start()
+    snapshot = service.snapshot()
+    if snapshot.overall == "error" and not show_window:
+        print(f"ccf: {snapshot.problem}", flush=True)
         return 2
+    lock.publish(InstanceInfo(pid=os.getpid(), url=service.url, settings_url=service.settings_url))
+    print(f"{PRODUCT_NAME} is listening on {service.url} (no tray: running headless)")
+    print(f"Settings: {service.settings_url} — open it signed in with `ccf settings`", flush=True)
+    stop = stop_on_signal()
+    window = open_window_without_tray(service) if show_window else None
+    while not stop.wait(1.0):
+        pass
+    service.stop()
+    terminate = getattr(window, "terminate", None)
+    if callable(terminate):
+        terminate()
     return 0
 
 
-def published(proxy: RunningProxy, lock: InstanceLock) -> None:
-    settings_url = f"{proxy.url}/_ccf/"
-    lock.publish(InstanceInfo(pid=os.getpid(), url=proxy.url, settings_url=settings_url))
-    say(f"{PRODUCT_NAME} is listening on {proxy.url} (no tray: running headless)")
-    say(f"Settings: {settings_url} — open it signed in with `ccf settings`")
+def open_window_without_tray(service: ProxyService) -> object:
+    try:
+        return open_settings_for_service(service, "notray")
+    except Exception:
+        log.exception("could not open the settings window")
+        return None
+
+
+def stop_on_signal() -> threading.Event:
+    """An event that SIGINT or SIGTERM sets."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop

@@ -19,7 +19,7 @@ from proxy.admin.token import ensure_admin_token
 from proxy.config_file import config_path, load_config
 from proxy.core.errors import CcfError, SettingsError
 from proxy.keys import KeyStore, SystemKeyring
-from ui.window import open_settings_window
+from ui.window import open_settings_window, with_section
 
 Opener = Callable[[Callable[[], str]], object]
 TIMEOUT = 5.0
@@ -143,7 +143,10 @@ class SignsIn(Protocol):
     def login_url(self) -> str: ...
 
 
-def open_settings_for_service(service: SignsIn, opener: Opener = open_settings_window) -> object:
+def open_settings_for_service(
+    service: SignsIn, section: str = "", opener: Opener = open_settings_window
+) -> object:
     """The tray's Settings… item: a window signed in to its own, in-process proxy
-    (`proxy.service.ProxyService.login_url` makes the links without any token)."""
-    return opener(service.login_url)
+    (`proxy.service.ProxyService.login_url` makes the links without any token), at
+    `section` of the page ("" for the page's own choice)."""
+    return opener(lambda: with_section(service.login_url(), section))

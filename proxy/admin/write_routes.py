@@ -39,11 +39,13 @@ def secret_of(value: object, field: str = "secret") -> str | None:
         return None
     if not isinstance(value, str) or len(value) > MAX_SECRET:
         raise ApiError(400, "a key is a string of at most 4096 characters", field)
-    value = value.strip()
+    value = value.strip()  # spaces around a pasted key are never part of it
     if not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ApiError(
             400, "a key has no spaces at its ends, line breaks or control characters", field
         )
+    if any(c.isspace() for c in value):
+        raise ApiError(400, "A key has no spaces inside: check that you copied only the key", field)
     return value
 
 

@@ -11,7 +11,7 @@ from proxy.core.health import HEALTHY, Health
 from proxy.core.plan import ordered_endpoints
 
 Overall = Literal["ok", "degraded", "down", "paused", "stopped", "error"]
-EndpointState = Literal["ok", "cooling", "auth_error", "disabled"]
+EndpointState = Literal["ok", "cooling", "auth_error", "disabled", "no_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,17 +85,26 @@ def endpoint_words(status: EndpointStatus) -> str:
     if status.state == "cooling":
         what = "rate-limited" if status.last_status == 429 else "failing"
         return f"{what}, retry in {describe_wait(status.retry_in)}"
+    if status.state == "no_key":
+        return "no key"
     return "disabled" if status.state == "disabled" else "ready"
 
 
 def endpoint_statuses(
-    config: Config, health: Mapping[str, Health], now: float
+    config: Config,
+    health: Mapping[str, Health],
+    now: float,
+    keyless: frozenset[str] = frozenset(),
 ) -> tuple[EndpointStatus, ...]:
+    """Each endpoint's state; `keyless` names those that need a key and have none (they are
+    skipped by every request, so they are not "ready")."""
     primary = next((e.name for e in config.endpoints if e.enabled), None)
     rows = []
     for endpoint in config.endpoints:
         h = health.get(endpoint.name, HEALTHY)
         state: EndpointState = h.state(now) if endpoint.enabled else "disabled"
+        if state == "ok" and endpoint.name in keyless:
+            state = "no_key"
         rows.append(
             EndpointStatus(
                 name=endpoint.name,
@@ -130,9 +139,15 @@ def _verdict(order: list[EndpointStatus], paused: bool) -> tuple[Overall, str | 
 
 
 def snapshot(
-    config: Config, health: Mapping[str, Health], now: float, url: str, *, problem: str = ""
+    config: Config,
+    health: Mapping[str, Health],
+    now: float,
+    url: str,
+    *,
+    problem: str = "",
+    keyless: frozenset[str] = frozenset(),
 ) -> Snapshot:
-    rows = endpoint_statuses(config, health, now)
+    rows = endpoint_statuses(config, health, now, keyless)
     by_name = {row.name: row for row in rows}
     order = [by_name[e.name] for e in ordered_endpoints(config)]
     overall, serving, reason = _verdict(order, config.routing.paused)

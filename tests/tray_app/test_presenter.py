@@ -200,8 +200,8 @@ def test_failover_notification_and_rate_limit(pystray: Any) -> None:
     clock.now = 3
     p.show(DEGRADED)  # openrouter was announced 2 s ago: held back
     assert p.icon.notices == [
-        ("via openrouter — anthropic rate-limited, retry in 3 min", "Failed over to openrouter"),
-        ("via anthropic", "Back on anthropic"),
+        ("Anthropic rate-limited, retry in 3 min.", "Failed over to openrouter"),
+        ("The primary endpoint answers again.", "Back on anthropic"),
     ]
 
 
@@ -253,7 +253,7 @@ class FakeAutostart:
 def make_app(pystray: Any, service: FakeService, **kwargs: Any) -> TrayApp:
     fake_pystray = SimpleNamespace(Icon=RecordingIcon, Menu=pystray.Menu, MenuItem=pystray.MenuItem)
     options: dict[str, Any] = {
-        "open_settings": lambda: None,
+        "open_settings": lambda _section: None,
         "autostart": FakeAutostart(),
         "poll_interval": 0.02,
         "stop_grace": 2.0,
@@ -329,7 +329,7 @@ def test_app_publishes_its_note_and_serves_settings_requests(pystray: Any, tmp_p
         pystray,
         service,
         instance=lock,
-        open_settings=lambda: opened.append(True),
+        open_settings=lambda _section: opened.append(True),
         on_started=lambda: started.append(True),
     )
     runner = threading.Thread(target=app.run)
@@ -364,7 +364,7 @@ def test_slow_commands_do_not_block_the_caller(pystray: Any) -> None:
     release = threading.Event()
     opened: list[str] = []
 
-    def slow_settings() -> None:
+    def slow_settings(_section: str = "") -> None:
         opened.append(threading.current_thread().name)
         assert release.wait(10)
 

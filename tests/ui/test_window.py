@@ -51,15 +51,16 @@ def test_the_window_opens_in_a_spawn_child_and_shows_the_page(service, monkeypat
     with xvfb() as display:
         monkeypatch.setenv("DISPLAY", display)
         monkeypatch.setenv("PYWEBVIEW_GUI", "gtk")
-        process = open_settings_window(service.login_url, open_browser=opened_in_browser.append)
+        window = open_settings_window(service.login_url, open_browser=opened_in_browser.append)
         try:
-            assert process is not None, "the webview did not start"
-            assert process.is_alive()
+            assert window is not None, "the webview did not start"
+            assert window.is_alive()
             path = ARTIFACTS / "window-gtk.png"
             assert wait_for_signed_in_page(display, path), f"no signed-in page; see {path}"
+            assert window.show("general")  # a second Settings… brings this one forward
         finally:
-            if process is not None:
-                stop(process)
+            if window is not None:
+                stop(window.process)
     assert opened_in_browser == []
 
 
