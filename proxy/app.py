@@ -12,6 +12,7 @@ from proxy.admin import add_admin_routes
 from proxy.admin.context import Admin
 from proxy.app_keys import RUNTIME, SESSION, SWEEPER
 from proxy.handler import MAX_BODY, proxy_handler
+from proxy.ledger.install import add_ledger
 from proxy.runtime import Runtime
 from proxy.security import guarding
 from proxy.upstream import Sweeper, new_session
@@ -47,5 +48,7 @@ def create_app(runtime: Runtime, admin: Admin | None = None) -> web.Application:
     app.router.add_get("/health", guarded(health))
     app.router.add_get("/metrics", guarded(metrics))
     add_admin_routes(app, admin, guarded)
+    if admin is not None:  # the tray and `ccf serve`: record usage (proxy/ledger)
+        add_ledger(app, runtime)
     app.router.add_route("*", "/{tail:.*}", guarded(proxy_handler))
     return app

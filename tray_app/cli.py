@@ -15,6 +15,7 @@ from proxy.keys import SystemKeyring
 from tray_app.keys_cli import add_key_commands, run_key_command
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_for_running_instance
+from tray_app.usage_cli import add_usage_command, run_usage
 
 EXIT_USAGE = 2
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.add_parser("path", help="print the config file's path")
     config_commands.add_parser("validate", help="check the config file and say what is wrong")
     add_key_commands(commands)
+    add_usage_command(commands)
     commands.add_parser("settings", help="open the settings window of the running instance")
     return parser
 
@@ -83,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_config(args, env)
     if args.command == "key":
         return run_key_command(args, env)
+    if args.command == "usage":
+        return run_usage(args)
     if args.command == "settings":
         return open_settings_for_running_instance(args.config, env)
     if args.command is None:

@@ -4,6 +4,7 @@ guard.py          who may call (admin token or session cookie, no web pages, JSO
 page.py           the static page and the single-use login links
 read_routes.py    settings, endpoints with live state, activity, Claude Code setup
 write_routes.py   transactional changes, keys, the Test button, settings.json
+usage_routes.py   the usage ledger: summaries, the request log, CSV
 transaction.py    validate the whole config, persist atomically, swap
 """
 
@@ -20,6 +21,7 @@ from proxy.admin.guard import admin_guarded
 from proxy.admin.page import STATIC, fallback_routes, load_static, page_routes
 from proxy.admin.read_routes import read_routes
 from proxy.admin.sessions import Sessions
+from proxy.admin.usage_routes import usage_routes
 from proxy.admin.write_routes import write_routes
 from proxy.clock import Clock
 from proxy.keys import KeyStore
@@ -39,6 +41,7 @@ def add_admin_routes(
         app[ADMIN] = admin
         app[STATIC] = load_static()
         routes = [*read_routes(), *write_routes(), *page_routes(), *routes]
+        routes = [*usage_routes(), *routes]  # the usage ledger (proxy/ledger)
     for route in routes:
         guarded = outer(admin_guarded(route.handler))
         web.RouteDef(route.method, route.path, guarded, route.kwargs).register(app.router)

@@ -24,6 +24,7 @@ STATIC_FILES = {
     "general.js": "text/javascript",
     "claude.js": "text/javascript",
     "activity.js": "text/javascript",
+    "usage.js": "text/javascript",
     "icon.svg": "image/svg+xml",
 }
 STATIC = web.AppKey("static", dict)

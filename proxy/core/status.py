@@ -9,6 +9,7 @@ from typing import Any, Literal
 from proxy.core.config import Config
 from proxy.core.health import HEALTHY, Health
 from proxy.core.plan import ordered_endpoints
+from proxy.core.usage import UsageToday
 
 Overall = Literal["ok", "degraded", "down", "paused", "stopped", "error"]
 EndpointState = Literal["ok", "cooling", "auth_error", "disabled"]
@@ -43,6 +44,7 @@ class Snapshot:
     paused: bool
     url: str
     problem: str = ""
+    usage: UsageToday | None = None  # today's figures from the usage ledger, when it runs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -130,7 +132,13 @@ def _verdict(order: list[EndpointStatus], paused: bool) -> tuple[Overall, str | 
 
 
 def snapshot(
-    config: Config, health: Mapping[str, Health], now: float, url: str, *, problem: str = ""
+    config: Config,
+    health: Mapping[str, Health],
+    now: float,
+    url: str,
+    *,
+    problem: str = "",
+    usage: UsageToday | None = None,
 ) -> Snapshot:
     rows = endpoint_statuses(config, health, now)
     by_name = {row.name: row for row in rows}
@@ -145,6 +153,7 @@ def snapshot(
         paused=config.routing.paused,
         url=url,
         problem=problem,
+        usage=usage,
     )
 
 

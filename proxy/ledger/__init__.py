@@ -1,0 +1,8 @@
+"""The usage ledger: one SQLite row per proxied request (DESIGN §8).
+
+schema.py    the file, its schema and migrations
+writer.py    the bounded queue and the one writer thread; faults drop rows, never requests
+prices.py    the bundled price table (prices.json)
+install.py   how the running proxy records into it (the request hook, /metrics, the tray)
+queries.py   summaries, the request log and CSV, for the admin API and `ccf usage`
+"""
