@@ -80,8 +80,8 @@ def table(report: dict[str, Any]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = [f"Usage {span['first']} to {span['last']} ({report['file']})"]
     for line in lines:
-        first = line[0].ljust(widths[0])
-        text.append("  ".join([first, *(c.rjust(w) for c, w in zip(line[1:], widths[1:], strict=True))]))
+        rest = (cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True))
+        text.append("  ".join([line[0].ljust(widths[0]), *rest]))
     if not report["rows"]:
         text.append("No requests recorded in this time.")
     return "\n".join(text) + "\n"

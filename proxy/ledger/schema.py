@@ -104,15 +104,25 @@ def migrate(conn: sqlite3.Connection) -> None:
     for number in range(version, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in MIGRATIONS[number].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in statements(MIGRATIONS[number]):
+                conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         log.info("usage ledger: schema now at version %d", number + 1)
+
+
+def statements(script: str) -> list[str]:
+    """The SQL statements of `script`, one by one (`executescript` would commit midway)."""
+    found, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending.strip())
+            pending = ""
+    return found
 
 
 def move_aside(path: Path) -> Path:
