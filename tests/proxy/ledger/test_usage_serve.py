@@ -47,7 +47,7 @@ def test_every_request_leaves_one_row_with_the_tokens_the_providers_reported(
         got = (names["input"], names["output"], names["cache_read"], names["cache_write"])
         assert got == tokens, case
         assert (names["endpoint"] is None) == (endpoint is None), case
-    assert 'ccf_usage_rows_written_total 8.0' in metrics
+    assert "ccf_usage_rows_written_total 8.0" in metrics
     assert 'ccf_usage_rows_dropped_total{reason="write_failed"} 0.0' in metrics
 
 
@@ -68,7 +68,8 @@ def test_rows_name_models_endpoints_sessions_and_cost(
     assert first["cost"] == pytest.approx((12 * 3 + 3 * 15 + 100 * 0.3 + 50 * 3.75) / 1e6)
     assert (openai["model"], openai["served"]) == ("claude-sonnet-4-5", "gpt-5")
     assert openai["cost"] == pytest.approx((20 * 1.25 + 9 * 10) / 1e6)
-    assert items[1]["ttft_ms"] is not None and items[1]["ttft_ms"] <= items[1]["latency_ms"]
+    assert items[1]["ttft_ms"] is not None
+    assert items[1]["ttft_ms"] <= items[1]["latency_ms"]
     assert items[2]["attempts"] == "a=529, b=200"
     assert items[5]["cost"] == 0  # no tokens, no cost
 
@@ -101,4 +102,5 @@ def test_rows_survive_a_restart_and_ccf_usage_sums_them(
     by_endpoint = {row["key"]: row["requests"] for row in report["rows"]}
     assert by_endpoint == {"a": 6, "b": 2, "o": 6, "none": 2}
     text = run_ccf("usage", "--by", "model", env=env)
-    assert "gpt-5" in text.stdout and "claude-sonnet-4-5" in text.stdout
+    assert "gpt-5" in text.stdout
+    assert "claude-sonnet-4-5" in text.stdout
