@@ -9,6 +9,8 @@ GET /_ccf/api/usage/requests.csv?…           the same rows as CSV
 from __future__ import annotations
 
 import functools
+import sqlite3
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -82,15 +84,35 @@ def summary_payload(path: Path, days: int) -> dict[str, Any]:
     }
 
 
+def empty_summary(days: int, problem: str) -> dict[str, Any]:
+    return {
+        "span": Span.last_days(days).to_json(),
+        "totals": totals([]),
+        **{name: [] for name in ("by_endpoint", "by_model", "by_day", "series")},
+        "problem": problem,
+    }
+
+
 async def get_summary(request: web.Request) -> web.Response:
-    payload = await off_loop(summary_payload, _path(request), _days(request))
+    days = _days(request)
+    try:
+        payload = await off_loop(summary_payload, _path(request), days)
+    except sqlite3.Error as exc:
+        payload = empty_summary(days, f"The usage ledger cannot be read: {exc}")
     return web.json_response({**payload, **_status(_ledger(request))})
 
 
 async def get_sessions(request: web.Request) -> web.Response:
     span = Span.last_days(_days(request))
-    rows = await off_loop(summary, _path(request), "session", span)
+    rows = await reading(summary, _path(request), "session", span)
     return web.json_response({"span": span.to_json(), "items": rows})
+
+
+async def reading(func: Callable[..., list[dict[str, Any]]], *args: Any) -> list[dict[str, Any]]:
+    try:
+        return await off_loop(func, *args)
+    except sqlite3.Error as exc:
+        raise ApiError(503, f"The usage ledger cannot be read: {exc}") from None
 
 
 def log_filter(request: web.Request) -> LogFilter:
@@ -115,7 +137,7 @@ _CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 
 async def get_requests(request: web.Request) -> web.Response:
     limit = max(1, min(_int(request, "limit", 50) or 50, 500))
-    rows = await off_loop(request_log, _path(request), log_filter(request), limit)
+    rows = await reading(request_log, _path(request), log_filter(request), limit)
     more = len(rows) == limit
     return web.json_response({"items": rows, "next_before": rows[-1]["id"] if more else None})
 

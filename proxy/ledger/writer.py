@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -106,11 +107,18 @@ def local_day(wall: float) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(wall))
 
 
-def reason_of(exc: BaseException) -> str:
+def reason_of(exc: BaseException, path: Path) -> str:
+    if read_only(path):  # SQLite often says "cannot open" or "I/O error" for it
+        return _REASONS[sqlite3.SQLITE_READONLY]
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
         return _REASONS.get(code, f"the database failed ({exc})")
     return f"the database cannot be written ({exc})"
+
+
+def read_only(path: Path) -> bool:
+    folder_writable = os.access(path.parent, os.W_OK) if path.parent.exists() else True
+    return not folder_writable or (path.exists() and not os.access(path, os.W_OK))
 
 
 def is_corrupt(exc: BaseException) -> bool:
@@ -265,7 +273,7 @@ class Ledger:
         self.dropped_failed += len(rows)
         if is_corrupt(exc):
             self._replace_corrupt()
-        self._warn(f"{reason_of(exc)} ({self.path})")
+        self._warn(f"{reason_of(exc, self.path)} ({self.path})")
 
     def _warn(self, warning: str) -> None:
         if warning != self.warning:

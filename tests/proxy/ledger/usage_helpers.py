@@ -8,6 +8,7 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def write_config(path: Path, a: FakeUpstream, b: FakeUpstream, o: FakeUpstream) 
 
 
 def rows(path: Path, query: str = "SELECT * FROM requests ORDER BY id") -> list[sqlite3.Row]:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute(query).fetchall()
 
