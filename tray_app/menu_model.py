@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from proxy.core.status import Snapshot, describe_wait, endpoint_words
+from proxy.core.usage import today_line
 from tray_app.envvars import SHELLS, Shell
 
 APP_NAME = "Claude Code Fallback"
@@ -168,6 +169,17 @@ def _endpoint_menu(snap: Snapshot) -> tuple[Entry, ...]:
     return tuple(rows)
 
 
+def _usage_lines(snap: Snapshot) -> tuple[Item, ...]:
+    """The line "Today: 182 requests · $4.10 · 3 rescued", and why usage is not recorded."""
+    if snap.usage is None:
+        return ()
+    lines = [Item(today_line(snap.usage), enabled=False)]
+    if snap.usage.warning:
+        lines.append(Item(_shorten(f"Usage not recorded: {snap.usage.warning}", STATUS_MAX),
+                          enabled=False))  # fmt: skip
+    return tuple(lines)
+
+
 def _env_menu() -> tuple[Entry, ...]:
     return tuple(Item(label, CopyEnv(shell)) for shell, label in SHELLS)
 
@@ -183,6 +195,7 @@ def build_menu(
     status += _problem_lines(snap.problem)
     if not running:
         status.append(Item("Restart proxy", RestartProxy()))
+    status += _usage_lines(snap)  # the usage ledger's line (proxy/ledger)
     has_endpoints = bool(snap.endpoints)
     return (
         *status,

@@ -123,7 +123,7 @@ class UsageToday:
 
 
 def today_line(today: UsageToday) -> str:
-    """ "Today: 182 requests · $4.10 · 3 rescued" (cost "unknown" when no price was known)."""
+    """The tray's line, such as "Today: 182 requests · $4.10 · 3 rescued"."""
     noun = "request" if today.requests == 1 else "requests"
     if today.unpriced and not today.cost:
         cost = "cost unknown"

@@ -166,7 +166,7 @@ class Ledger:
         if len(self._queue) >= self._max_queue or self._stop.is_set():
             self.dropped_full += 1
             if self.dropped_full == 1 or self.dropped_full % 1000 == 0:
-                self._warn(f"requests come faster than the disk takes them ({self.path})")
+                self._warn("requests come faster than the disk takes them")
             return
         self._queue.append(pending)
 
@@ -273,11 +273,11 @@ class Ledger:
         self.dropped_failed += len(rows)
         if is_corrupt(exc):
             self._replace_corrupt()
-        self._warn(f"{reason_of(exc, self.path)} ({self.path})")
+        self._warn(reason_of(exc, self.path))
 
     def _warn(self, warning: str) -> None:
         if warning != self.warning:
-            log.warning("usage ledger: requests are not recorded: %s", warning)
+            log.warning("usage ledger: requests are not recorded: %s (%s)", warning, self.path)
             self.warning = warning
             self._unnotified = True
 
