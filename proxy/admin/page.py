@@ -25,6 +25,7 @@ STATIC_FILES = {
     "claude.js": "text/javascript",
     "activity.js": "text/javascript",
     "usage.js": "text/javascript",
+    "usage.css": "text/css",
     "icon.svg": "image/svg+xml",
 }
 STATIC = web.AppKey("static", dict)

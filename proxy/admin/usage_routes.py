@@ -80,7 +80,7 @@ def summary_payload(path: Path, days: int) -> dict[str, Any]:
         "by_endpoint": by_endpoint,
         "by_model": summary(path, "model", span),
         "by_day": summary(path, "day", span),
-        "series": series(path, span),
+        "series": series(path, Span.last_days(max(days, 7))),  # a chart needs a few days
     }
 
 

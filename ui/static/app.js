@@ -6,8 +6,9 @@ import { $, $$, toast } from "./dom.js";
 import { initEditor, openEditor } from "./editor.js";
 import { initEndpoints, refreshEndpoints } from "./endpoints.js";
 import { initGeneral, showGeneral } from "./general.js";
+import { initUsage, showUsage } from "./usage.js";
 
-const VIEWS = ["endpoints", "editor", "general", "claude", "activity"];
+const VIEWS = ["endpoints", "editor", "general", "claude", "activity", "usage"];
 const POLL_MS = 2000;
 let current = "endpoints";
 let signedOut = false;
@@ -30,6 +31,7 @@ async function route() {
     if (current === "claude") await showClaude();
     if (current === "activity") await refreshActivity();
     if (current === "endpoints") await refreshEndpoints();
+    if (current === "usage") await showUsage();
   } catch (error) {
     toast(error.message);
   }
@@ -76,6 +78,7 @@ async function start() {
   initEditor(editorDone);
   initGeneral();
   initClaude();
+  initUsage();
   try {
     const data = await loadConfig();
     const problem = $("#file-problem");

@@ -61,7 +61,21 @@ function fill(endpoint) {
   for (const [name, value] of Object.entries(endpoint.headers || {})) {
     addHeaderRow(name, value ?? "", value === null);
   }
+  fillPrice(endpoint.price);
   updateKeyFields();
+}
+
+// The endpoint's own price for the usage ledger; empty inputs: the bundled price table.
+const PRICE_KINDS = ["input", "output", "cache_read", "cache_write"];
+
+function fillPrice(price) {
+  for (const kind of PRICE_KINDS) $(`#ed-price-${kind}`).value = price?.[kind] ?? "";
+}
+
+function collectPrice() {
+  const given = PRICE_KINDS.filter((kind) => $(`#ed-price-${kind}`).value.trim() !== "");
+  if (!given.length) return undefined;
+  return Object.fromEntries(PRICE_KINDS.map((kind) => [kind, Number($(`#ed-price-${kind}`).value || 0)]));
 }
 
 function uniqueName(base) {
@@ -150,6 +164,8 @@ function collect() {
     const removes = $("[data-role=header-remove]", row).checked;
     if (name) fields.headers[name] = removes ? null : $("[data-role=header-value]", row).value;
   }
+  const price = collectPrice();
+  if (price) fields.price = price;
   const secret = $("#ed-secret").value;
   if (secret && auth !== "client" && fields.key === "keyring") fields.secret = secret;
   return fields;
