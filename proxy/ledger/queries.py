@@ -58,29 +58,29 @@ class Span:
         return {"first": self.first, "last": self.last}
 
 
+_SUMMED = (
+    "SUM(requests) AS requests, SUM(ok) AS ok, SUM(failovers) AS failovers,"
+    " SUM(rescued) AS rescued, SUM(input) AS input, SUM(output) AS output,"
+    " SUM(cache_read) AS cache_read, SUM(cache_write) AS cache_write,"
+    " TOTAL(cost) AS cost, SUM(unpriced) AS unpriced"
+)
+
+
 def _group(conn: sqlite3.Connection, by: By, span: Span) -> list[sqlite3.Row]:
     conn.row_factory = sqlite3.Row
     if by == "session":
         return conn.execute(
-            "SELECT COALESCE(n.text, '') AS key, COUNT(*) AS requests,"
-            " SUM(r.status BETWEEN 200 AND 299) AS ok, SUM(r.failovers) AS failovers,"
-            " SUM(r.rescued) AS rescued, SUM(r.input) AS input, SUM(r.output) AS output,"
-            " SUM(r.cache_read) AS cache_read, SUM(r.cache_write) AS cache_write,"
-            " TOTAL(r.cost) AS cost, SUM(r.cost IS NULL) AS unpriced,"
-            " MIN(r.ts) AS first_ms, MAX(r.ts) AS last_ms"
-            " FROM requests r LEFT JOIN names n ON n.id = r.session"
-            " WHERE r.ts >= ? AND r.ts < ? GROUP BY r.session ORDER BY last_ms DESC LIMIT 500",
-            (span.start_ms, span.end_ms),
+            f"SELECT n.text AS key, {_SUMMED}, MAX(last_ms) AS last_ms FROM session_daily d"
+            " JOIN names n ON n.id = d.session WHERE d.day BETWEEN ? AND ?"
+            " GROUP BY d.session ORDER BY last_ms DESC LIMIT 500",
+            (span.first, span.last),
         ).fetchall()
     column = {"endpoint": "d.endpoint", "model": "d.model", "day": "d.day"}[by]
     key = "d.day" if by == "day" else "n.text"
     join = "" if by == "day" else f" JOIN names n ON n.id = {column}"
     return conn.execute(
-        f"SELECT {key} AS key, SUM(requests) AS requests, SUM(ok) AS ok,"
-        " SUM(failovers) AS failovers, SUM(rescued) AS rescued, SUM(input) AS input,"
-        " SUM(output) AS output, SUM(cache_read) AS cache_read,"
-        " SUM(cache_write) AS cache_write, TOTAL(cost) AS cost, SUM(unpriced) AS unpriced"
-        f" FROM daily d{join} WHERE d.day BETWEEN ? AND ? GROUP BY {column}"
+        f"SELECT {key} AS key, {_SUMMED} FROM daily d{join}"
+        f" WHERE d.day BETWEEN ? AND ? GROUP BY {column}"
         " ORDER BY requests DESC",
         (span.first, span.last),
     ).fetchall()

@@ -2,7 +2,8 @@
 
 Names (endpoints, models, sessions) are stored once in `names` and referred to by id, which
 keeps a row near 50 bytes: a million rows stay well under 250 MB. `daily` sums the rows per
-local day, endpoint and served model as they are written, so summaries never scan `requests`.
+local day, endpoint and served model as they are written, and `session_daily` per day and
+Claude Code session, so summaries never scan `requests`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ MIGRATIONS: tuple[str, ...] = (
         failovers INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX requests_ts ON requests (ts);
-    CREATE INDEX requests_session ON requests (session, ts) WHERE session IS NOT NULL;
+    CREATE INDEX requests_session ON requests (session) WHERE session IS NOT NULL;
+    CREATE INDEX requests_endpoint ON requests (endpoint);
     CREATE TABLE daily (
         day TEXT NOT NULL,              -- local date, YYYY-MM-DD
         endpoint INTEGER NOT NULL,      -- names.id; '' when no endpoint answered
@@ -60,6 +62,22 @@ MIGRATIONS: tuple[str, ...] = (
         cost REAL NOT NULL,             -- of the requests with a known price
         unpriced INTEGER NOT NULL,      -- requests with tokens at an unknown price
         PRIMARY KEY (day, endpoint, model)
+    ) WITHOUT ROWID;
+    CREATE TABLE session_daily (
+        day TEXT NOT NULL,
+        session INTEGER NOT NULL,       -- names.id; '' for requests without a session id
+        requests INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        failovers INTEGER NOT NULL,
+        rescued INTEGER NOT NULL,
+        input INTEGER NOT NULL,
+        output INTEGER NOT NULL,
+        cache_read INTEGER NOT NULL,
+        cache_write INTEGER NOT NULL,
+        cost REAL NOT NULL,
+        unpriced INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL,
+        PRIMARY KEY (day, session)
     ) WITHOUT ROWID;
     """,
 )

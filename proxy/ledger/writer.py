@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from proxy.core.config import Config
 from proxy.core.usage import (
@@ -380,6 +381,7 @@ def insert_rows(conn: sqlite3.Connection, rows: Sequence[Row], names: dict[str, 
             ],
         )  # fmt: skip
         conn.executemany(UPSERT_DAILY, daily_sums(rows, name_id))
+        conn.executemany(UPSERT_SESSION_DAILY, session_sums(rows, name_id))
 
     with_tx(conn, work)
     names.update(fresh)
@@ -399,21 +401,53 @@ ON CONFLICT (day, endpoint, model) DO UPDATE SET
 """
 
 
-def daily_sums(
-    rows: Sequence[Row], name_id: Callable[[str | None], int | None]
-) -> list[tuple[object, ...]]:
-    sums: dict[tuple[str, int | None, int | None], list[float]] = {}
+UPSERT_SESSION_DAILY = """
+INSERT INTO session_daily (day, session, requests, ok, failovers, rescued, input, output,
+                           cache_read, cache_write, cost, unpriced, last_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (day, session) DO UPDATE SET
+    requests = requests + excluded.requests, ok = ok + excluded.ok,
+    failovers = failovers + excluded.failovers, rescued = rescued + excluded.rescued,
+    input = input + excluded.input, output = output + excluded.output,
+    cache_read = cache_read + excluded.cache_read,
+    cache_write = cache_write + excluded.cache_write,
+    cost = cost + excluded.cost, unpriced = unpriced + excluded.unpriced,
+    last_ms = MAX(last_ms, excluded.last_ms)
+"""
+Key = tuple[Any, ...]
+NameId = Callable[[str | None], int | None]
+
+
+def _sums(rows: Sequence[Row], key_of: Callable[[Row], Key]) -> dict[Key, list[float]]:
+    """Per key: requests, ok, failovers, rescued, 4 token counts, cost, unpriced, last ms."""
+    sums: dict[Key, list[float]] = {}
     for r in rows:
-        key = (r.day, name_id(r.endpoint or NO_ENDPOINT), name_id(r.served or NO_ENDPOINT))
-        s = sums.setdefault(key, [0] * 10)
+        s = sums.setdefault(key_of(r), [0] * 11)
         for i, amount in enumerate((
             1, 200 <= r.status < 300, r.failovers, r.rescued, r.tokens.input, r.tokens.output,
             r.tokens.cache_read, r.tokens.cache_write, r.cost or 0.0, r.cost is None,
         )):  # fmt: skip
             s[i] += amount
+        s[10] = max(s[10], r.ts_ms)
+    return sums
+
+
+def daily_sums(rows: Sequence[Row], name_id: NameId) -> list[tuple[object, ...]]:
+    def key(r: Row) -> Key:
+        return (r.day, name_id(r.endpoint or NO_ENDPOINT), name_id(r.served or NO_ENDPOINT))
+
+    sums = _sums(rows, key)
     return [(*key, *(int(v) for v in s[:8]), s[8], int(s[9])) for key, s in sums.items()]
+
+
+def session_sums(rows: Sequence[Row], name_id: NameId) -> list[tuple[object, ...]]:
+    sums = _sums(rows, lambda r: (r.day, name_id(r.session or NO_ENDPOINT)))
+    return [
+        (*key, *(int(v) for v in s[:8]), s[8], int(s[9]), int(s[10])) for key, s in sums.items()
+    ]
 
 
 def prune(conn: sqlite3.Connection, cutoff: float) -> None:
     conn.execute("DELETE FROM requests WHERE ts < ?", (int(cutoff * 1000),))
     conn.execute("DELETE FROM daily WHERE day < ?", (local_day(cutoff),))
+    conn.execute("DELETE FROM session_daily WHERE day < ?", (local_day(cutoff),))
