@@ -21,8 +21,8 @@ from typing import Any
 from proxy.admin.usage_routes import summary_payload
 from proxy.core.usage import Tokens
 from proxy.ledger.queries import LogFilter, Span, request_log, summary
+from proxy.ledger.rows import Row, insert_rows, local_day
 from proxy.ledger.schema import open_for_writing
-from proxy.ledger.writer import Row, insert_rows, local_day
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "bench" / "usage-ledger.json"
 ENDPOINTS = ("anthropic", "openrouter", "deepseek", "glm", "gpt")

@@ -14,7 +14,8 @@ import pytest
 from proxy.core.config import Config, Endpoint, Price
 from proxy.keys import SystemKeyring
 from proxy.ledger.prices import bundled_prices
-from proxy.ledger.writer import Ledger, Pending
+from proxy.ledger.rows import Pending
+from proxy.ledger.writer import Ledger
 from tests.fakes import FakesInThread
 from tests.proxy.ledger.usage_helpers import ledger_file, run_cases, serve_env, write_config
 from tests.serve import ccf_serve

@@ -91,3 +91,18 @@ async def test_the_chart_library_is_served_with_the_page_csp(admin_proxy) -> Non
         assert b"uPlot" in await response.read()
     async with proxy.session.get(f"{proxy.url}/_ccf/vendor/README") as response:
         assert response.status == 404
+
+
+async def test_the_tray_hears_when_todays_figures_change(admin_proxy, upstreams, clock) -> None:
+    clock.wall_now = time.time()
+    a = await upstreams("a")
+    proxy = await admin_proxy(f"endpoints: [{{name: a, base_url: '{a.url}'}}]")
+    heard: list[int] = []
+    proxy.runtime.subscribe(lambda: heard.append((proxy.runtime.snapshot().usage).requests))
+    async with await proxy.messages(REQUEST) as response:
+        assert response.status == 200
+    for _ in range(200):
+        if 1 in heard:
+            break
+        await asyncio.sleep(0.05)
+    assert 1 in heard

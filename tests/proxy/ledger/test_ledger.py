@@ -13,8 +13,9 @@ import pytest
 from proxy.core.config import Config, Usage
 from proxy.ledger.prices import bundled_prices
 from proxy.ledger.queries import LogFilter, Span, csv_text, request_log, series, summary
+from proxy.ledger.rows import Pending
 from proxy.ledger.schema import SCHEMA_VERSION, NewerSchemaError, open_for_writing
-from proxy.ledger.writer import Ledger, Pending
+from proxy.ledger.writer import Ledger
 
 USAGE = b'{"input_tokens": 10, "output_tokens": 5}'
 
