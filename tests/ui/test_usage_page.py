@@ -39,7 +39,9 @@ def month_of_requests(path: Path) -> int:
             wall = midnight - day * DAY + pick.uniform(60, DAY - 60)  # before today
             endpoint = pick.choices(["a", "b", "o", None], [70, 15, 10, 5])[0]
             status = 502 if endpoint is None else pick.choices([200, 429], [95, 5])[0]
-            steps = ["a=200"] if endpoint == "a" else ["a=529", f"{endpoint}=200"]
+            steps = {"a": ["a=200"], None: ["a=529", "b=529", "o=502"]}.get(
+                endpoint, ["a=529", f"{endpoint}=200"]
+            )
             usage = f'{{"input_tokens": {pick.randint(2000, 40000)}, "output_tokens": {pick.randint(50, 3000)}, "cache_read_input_tokens": {pick.randint(0, 90000)}}}'
             served = "gpt-5" if endpoint == "o" else None
             rows.append((wall, [("x-claude-code-session-id", f"session-{day % 4}")],

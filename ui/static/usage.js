@@ -207,19 +207,18 @@ async function loadPage(before) {
   $("#log-newer").disabled = view.pages.length <= 1;
 }
 
-const WHEN = { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" };
+const WHEN = { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
 const when = (seconds) => new Date(seconds * 1000).toLocaleString(undefined, WHEN);
+const ms = (v) => (v === null || v === undefined ? "—" : count(Math.round(v)));
 
 function renderLog(items) {
   $("#log-empty").hidden = items.length > 0;
-  const ms = (v) => (v === null || v === undefined ? "—" : `${count(Math.round(v))} ms`);
   const rows = items.map((item) => h("tr", { class: item.rescued ? "rescued" : "" },
-    h("td", { text: when(item.time), title: item.session ? `session ${item.session}` : "" }),
-    h("td", { text: item.served && item.served !== item.model ? `${item.model} → ${item.served}` : item.model || "—" }),
+    h("td", { text: when(item.time), title: `${new Date(item.time * 1000).toLocaleString()}${item.session ? ` · session ${item.session}` : ""}` }),
+    h("td", { class: "model", text: item.served && item.served !== item.model ? `${item.model} → ${item.served}` : item.model || "—" }),
     h("td", { text: item.endpoint || "—" }),
     h("td", { class: `status-${String(item.status)[0]}`, text: item.rescued ? `${item.status} rescued` : String(item.status) }),
-    h("td", { class: "num", text: ms(item.latency_ms) }),
-    h("td", { class: "num", text: ms(item.ttft_ms) }),
+    h("td", { class: "num", text: `${ms(item.latency_ms)} / ${ms(item.ttft_ms)} ms` }),
     h("td", { class: "num", text: `${count(item.input + item.cache_read + item.cache_write)} / ${count(item.output)}` }),
     h("td", { class: "num", text: money(item.cost) }),
     h("td", { class: "attempts", text: item.attempts })));
