@@ -24,12 +24,15 @@ class Tokens:
         return bool(self.input or self.output or self.cache_read or self.cache_write)
 
 
-def tokens_of(usage: Mapping[str, object] | bytes) -> Tokens:
+def tokens_of(usage: object) -> Tokens:
     """The counts of an Anthropic `usage` object (OpenAI answers arrive translated), given
-    as parsed (a stream's events) or as text (`usage_text` of a whole answer)."""
+    as parsed (a stream's events, a parsed text) or as text (`usage_text` of a whole answer);
+    anything else counts nothing."""
     if not usage:
         return Tokens()
     counts = usage_totals([usage]) if isinstance(usage, bytes) else counts_only(usage)
+    if not counts:
+        return Tokens()
     return Tokens(
         input=counts.get("input_tokens", 0),
         output=counts.get("output_tokens", 0),
@@ -106,7 +109,7 @@ def failovers_in(steps: Sequence[str]) -> int:
 
 def session_of(headers: Sequence[tuple[str, str]]) -> str | None:
     for name, value in headers:
-        if name.lower() == "x-claude-code-session-id":
+        if len(name) == 24 and name.lower() == "x-claude-code-session-id":
             return value[:200]
     return None
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from proxy.core.config import Config
 from proxy.core.usage import PriceTable, UsageToday
-from proxy.ledger.rows import Pending, Row, insert_rows, local_day, prune, to_row, with_tx
+from proxy.ledger.rows import Pending, Row, insert_rows, local_day, prune, to_rows, with_tx
 from proxy.ledger.schema import move_aside, open_for_writing
 
 log = logging.getLogger("ccf.usage")
@@ -175,7 +175,7 @@ class Ledger:
 
     def _write(self, batch: list[Pending], retry: bool = True) -> None:
         config = self._config()
-        rows = [to_row(pending, config, self.prices) for pending in batch]
+        rows = to_rows(batch, config, self.prices)
         try:
             conn = self._connection()
             insert_rows(conn, rows, self._names)
