@@ -40,12 +40,14 @@ async def _ledger_ctx(app: web.Application, runtime: Runtime, path: Path) -> Asy
         loop.call_soon_threadsafe(runtime.usage_changed)
 
     ledger.on_change = tell_runtime
-    runtime.metrics.registry.register(LedgerCollector(ledger))
+    collector = LedgerCollector(ledger)
+    runtime.metrics.registry.register(collector)
     runtime.usage_today = ledger.today
     app[LEDGER] = ledger
     ledger.start()
     yield
     runtime.usage_today = lambda: None
+    runtime.metrics.registry.unregister(collector)
     await loop.run_in_executor(None, ledger.close)
 
 
