@@ -16,6 +16,7 @@ from proxy.core.paths import LOCAL_METHODS
 from proxy.core.redact import credentials_in
 from proxy.dispatch import ByKind
 from proxy.handler import MAX_BODY, proxy_handler
+from proxy.ledger.install import add_ledger
 from proxy.runtime import Runtime
 from proxy.security import guarding
 from proxy.upstream import Sweeper, new_session
@@ -78,6 +79,8 @@ def create_app(runtime: Runtime, admin: Admin | None = None) -> web.Application:
     local.add_route("*", "/health", guarded(reads_only(health)))
     local.add_route("*", "/metrics", guarded(reads_only(metrics)))
     add_admin_routes(app, admin_routes, admin, guarded)
+    if admin is not None:  # the tray and `ccf serve`: record usage (proxy/ledger)
+        add_ledger(app, runtime)
     proxied = guarded(learning_credentials(proxy_handler))
     app.router.register_resource(ByKind(local, admin_routes, proxied))
     return app

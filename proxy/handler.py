@@ -11,6 +11,7 @@ from proxy.app_keys import RUNTIME, SESSION
 from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
 from proxy.core.sse import error_body
 from proxy.dispatch import TARGET
+from proxy.ledger.install import USAGE, record_usage
 from proxy.runtime import Runtime
 from proxy.wire import Incoming
 
@@ -59,6 +60,9 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         record_activity(
             runtime, incoming, trail=trail, endpoint=endpoint_name, status=status, started=started
         )
+        record_usage(  # the usage ledger (proxy/ledger)
+            request, incoming, trail, endpoint=endpoint_name, status=status, started=started
+        )
 
 
 async def failover(
@@ -73,6 +77,7 @@ async def failover(
         outcome = await Attempt(runtime, session, request, incoming, trail).run(endpoint)
         if isinstance(outcome, Answered):
             runtime.metrics.count_tokens(endpoint.name, outcome.usage)
+            request[USAGE] = outcome.usage  # for the usage ledger
             return outcome.response, endpoint.name
         runtime.metrics.count_failover(endpoint.name, outcome.failure.reason)
         failures.append((outcome, endpoint.name))

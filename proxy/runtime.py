@@ -14,6 +14,7 @@ from proxy.core.health import HEALTHY, Failure, Health, after_failure, after_suc
 from proxy.core.plan import ordered_endpoints, plan_attempts
 from proxy.core.redact import Redactor
 from proxy.core.status import Snapshot, snapshot
+from proxy.core.usage import UsageToday
 from proxy.keys import ResolvedKeys
 from proxy.metrics import Metrics
 from proxy.wire import wire_for
@@ -93,6 +94,7 @@ class Runtime:
         self.url = ""
         self.problem = ""  # what is wrong with the config file, while the last good one runs
         self._listeners: list[Callable[[], None]] = []
+        self.usage_today: Callable[[], UsageToday | None] = lambda: None  # set by the ledger
         self._publish_up()
         self._share_secrets()
 
@@ -185,9 +187,14 @@ class Runtime:
             self.problem = problem
             self._changed()
 
+    def usage_changed(self) -> None:
+        """The usage ledger's figures or warning changed (see `proxy.ledger`)."""
+        self._changed()
+
     def snapshot(self) -> Snapshot:
         now = self.clock.monotonic()
         keyless = frozenset(self.keys.problems)
         return snapshot(
-            self.config, self.health, now, self.url, problem=self.problem, keyless=keyless
-        )
+            self.config, self.health, now, self.url, problem=self.problem, keyless=keyless,
+            usage=self.usage_today(),
+        )  # fmt: skip

@@ -7,6 +7,7 @@ import asyncio
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable
 
 from proxy import PRODUCT_NAME, __version__
 from proxy.config_file import config_path, load_config
@@ -18,6 +19,7 @@ from tray_app.keys_cli import add_key_commands, run_key_command
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_for_running_instance
 from tray_app.setup_commands import add_setup_commands, run_setup_command
+from tray_app.usage_cli import add_usage_command, run_usage
 
 EXIT_USAGE = 2
 
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.add_parser("validate", help="check the config file and say what is wrong")
     add_transfer_commands(config_commands)
     add_key_commands(commands)
+    add_usage_command(commands)
     commands.add_parser("settings", help="open the settings window of the running instance")
     add_setup_commands(commands)
     return parser
@@ -84,19 +87,25 @@ def cmd_config(args: argparse.Namespace, env: dict[str, str]) -> int:
     return 0
 
 
+Command = Callable[[argparse.Namespace, dict[str, str]], int]
+COMMANDS: dict[str, Command] = {
+    "config": cmd_config,
+    "key": run_key_command,
+    "usage": lambda args, _env: run_usage(args),
+    "settings": lambda args, env: open_settings_for_running_instance(args.config, env),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     args = build_parser().parse_args(argv)
     env = dict(os.environ)
-    if args.command == "config":
-        return cmd_config(args, env)
-    if args.command == "key":
-        return run_key_command(args, env)
+    command = COMMANDS.get(args.command or "")
+    if command is not None:
+        return command(args, env)
     done = run_setup_command(args, env)
     if done is not None:
         return done
-    if args.command == "settings":
-        return open_settings_for_running_instance(args.config, env)
     if args.command is None:
         from tray_app.app import run_app
 

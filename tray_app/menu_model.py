@@ -14,6 +14,7 @@ from typing import Literal
 from proxy import PRODUCT_NAME
 from proxy.core.envsnippets import SHELLS, Shell
 from proxy.core.status import EndpointStatus, Snapshot, describe_wait, endpoint_words
+from proxy.core.usage import today_line
 
 APP_NAME = PRODUCT_NAME
 # green: the primary serves; amber: a fallback serves because the primary fails; blue: the
@@ -218,6 +219,17 @@ def _endpoint_menu(snap: Snapshot) -> tuple[Entry, ...]:
     return tuple(rows)
 
 
+def _usage_lines(snap: Snapshot) -> tuple[Item, ...]:
+    """The line "Today: 182 requests · $4.10 · 3 rescued", and why usage is not recorded."""
+    if snap.usage is None:
+        return ()
+    lines = [Item(today_line(snap.usage), enabled=False)]
+    if snap.usage.warning:
+        lines.append(Item(_shorten(f"Usage not recorded: {snap.usage.warning}", STATUS_MAX),
+                          enabled=False))  # fmt: skip
+    return tuple(lines)
+
+
 def _env_menu() -> tuple[Entry, ...]:
     return tuple(Item(label, CopyEnv(shell)) for shell, label in SHELLS)
 
@@ -261,6 +273,7 @@ def build_menu(
     # last good config) what is wrong with the config file.
     status += _problem_summary(snap)
     status += _fixes(snap)
+    status += _usage_lines(snap)  # the usage ledger's line (proxy/ledger)
     has_endpoints = bool(snap.endpoints)
     return (
         *status,

@@ -28,6 +28,8 @@ STATIC_FILES = {
     "doctor.js": "text/javascript",
     "models.js": "text/javascript",
     "movein.js": "text/javascript",
+    "usage.js": "text/javascript",
+    "usage.css": "text/css",
     "icon.svg": "image/svg+xml",
 }
 STATIC = web.AppKey("static", dict)

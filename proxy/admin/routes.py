@@ -12,6 +12,7 @@ from proxy.admin.guard import admin_guarded
 from proxy.admin.page import STATIC, fallback_routes, load_static, page_routes
 from proxy.admin.read_routes import read_routes
 from proxy.admin.setup_routes import setup_routes
+from proxy.admin.usage_routes import usage_routes
 from proxy.admin.write_routes import write_routes
 
 
@@ -30,7 +31,14 @@ def add_admin_routes(
     if admin is not None:
         app[ADMIN] = admin
         app[STATIC] = load_static()
-        routes = [*setup_routes(), *read_routes(), *write_routes(), *page_routes(), *routes]
+        routes = [
+            *setup_routes(),
+            *usage_routes(),
+            *read_routes(),
+            *write_routes(),
+            *page_routes(),
+            *routes,
+        ]
     for route in routes:
         guarded = outer(admin_guarded(route.handler))
         web.RouteDef(route.method, route.path, guarded, route.kwargs).register(router)

@@ -70,6 +70,19 @@ class KeySource:
 
 
 @dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens, for the usage ledger's cost estimate."""
+
+    input: float = 0.0
+    output: float = 0.0
+    cache_read: float = 0.0
+    cache_write: float = 0.0
+
+
+PRICE_KINDS = ("input", "output", "cache_read", "cache_write")
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     name: str
     base_url: str
@@ -80,6 +93,7 @@ class Endpoint:
     headers: tuple[tuple[str, str | None], ...] = ()
     enabled: bool = True
     ca_file: str | None = None  # a PEM CA trusted for this endpoint besides the OS store
+    price: Price | None = None  # None: the bundled price table decides
 
     @property
     def needs_key(self) -> bool:
@@ -120,6 +134,13 @@ class Security:
     access_token: Secret | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """The usage ledger: how long its rows are kept."""
+
+    retention_days: int = 90
+
+
 ANTHROPIC = Endpoint(name="anthropic", base_url="https://api.anthropic.com", auth="client")
 
 
@@ -131,6 +152,7 @@ class Config:
     failover: Failover = Failover()
     timeouts: Timeouts = Timeouts()
     security: Security = Security()
+    usage: Usage = Usage()
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -295,7 +317,21 @@ def parse_headers(value: object, path: str) -> tuple[tuple[str, str | None], ...
 ENDPOINT_KEYS: tuple[str, ...] = (
     "name", "base_url", "format", "auth", "key", "models", "headers", "enabled",
 )  # fmt: skip
-ENDPOINT_KEYS += ("ca_file",)
+ENDPOINT_KEYS += ("ca_file", "price")
+
+
+def parse_price(value: object, path: str) -> Price | None:
+    if value is None:
+        return None
+    data = _expect_mapping(value, path)
+    _reject_unknown(data, PRICE_KINDS, path)
+    amounts = {}
+    for kind in PRICE_KINDS:
+        amount = data.get(kind, 0)
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0:
+            raise FieldError(f"{path}.{kind}", f"{_show(amount)} is not a price in USD per Mtok")
+        amounts[kind] = float(amount)
+    return Price(**amounts)
 
 
 def parse_endpoint(value: object, path: str) -> Endpoint:
@@ -319,6 +355,7 @@ def parse_endpoint(value: object, path: str) -> Endpoint:
         headers=parse_headers(data.get("headers"), f"{path}.headers"),
         enabled=_boolean(data.get("enabled", True), f"{path}.enabled"),
         ca_file=parse_ca_file(data.get("ca_file"), f"{path}.ca_file"),
+        price=parse_price(data.get("price"), f"{path}.price"),
     )
 
 
@@ -441,7 +478,18 @@ def parse_security(value: object) -> Security:
     return Security(access_token=Secret(text))
 
 
-TOP_KEYS = ("listen", "endpoints", "routing", "failover", "timeouts", "security")
+def parse_usage(value: object) -> Usage:
+    data = _expect_mapping(value, "usage")
+    _reject_unknown(data, ("retention_days",), "usage")
+    days = data.get("retention_days", Usage().retention_days)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
+        raise FieldError(
+            "usage.retention_days", f"{_show(days)} is not allowed; use whole days, 1 to 3650"
+        )
+    return Usage(retention_days=days)
+
+
+TOP_KEYS = ("listen", "endpoints", "routing", "failover", "timeouts", "security", "usage")
 
 
 def parse_config(raw: object, env: Mapping[str, str]) -> Config:
@@ -464,6 +512,7 @@ def _parse_config(raw: object, env: Mapping[str, str]) -> Config:
         failover=parse_failover(data.get("failover")),
         timeouts=parse_timeouts(data.get("timeouts")),
         security=parse_security(data.get("security")),
+        usage=parse_usage(data.get("usage")),
     )
     check_exposure(config)
     return config
@@ -495,6 +544,8 @@ def endpoint_to_dict(endpoint: Endpoint) -> dict[str, Any]:
     data["enabled"] = endpoint.enabled
     if endpoint.ca_file:
         data["ca_file"] = endpoint.ca_file
+    if endpoint.price is not None:
+        data["price"] = {kind: getattr(endpoint.price, kind) for kind in PRICE_KINDS}
     return data
 
 
@@ -516,4 +567,5 @@ def config_to_dict(config: Config) -> dict[str, Any]:
             "idle": config.timeouts.idle,
         },
         "security": {"access_token": token.value if token else None},
+        "usage": {"retention_days": config.usage.retention_days},
     }

@@ -23,7 +23,7 @@ from proxy.core.config import (
 )
 
 Raw = dict[str, Any]
-GENERAL_SECTIONS = ("listen", "failover", "timeouts", "security")
+GENERAL_SECTIONS = ("listen", "failover", "timeouts", "security", "usage")
 _DEFAULTS: dict[str, Any] = {"format": "anthropic", "enabled": True}
 
 
@@ -34,7 +34,8 @@ def compact_endpoint(fields: Mapping[str, Any]) -> dict[str, Any]:
         if key not in fields:
             continue
         value = fields[key]
-        if _DEFAULTS.get(key, object()) == value or (key in ("models", "headers") and not value):
+        empty = key in ("models", "headers", "price") and not value
+        if _DEFAULTS.get(key, object()) == value or empty:
             continue
         if key == "key" and fields.get("auth", "client") == "client":
             continue

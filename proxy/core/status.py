@@ -9,6 +9,7 @@ from typing import Any, Literal
 from proxy.core.config import Config
 from proxy.core.health import HEALTHY, Health
 from proxy.core.plan import ordered_endpoints
+from proxy.core.usage import UsageToday
 
 Overall = Literal["ok", "degraded", "down", "paused", "stopped", "error"]
 EndpointState = Literal["ok", "cooling", "auth_error", "disabled", "no_key"]
@@ -43,6 +44,7 @@ class Snapshot:
     paused: bool
     url: str
     problem: str = ""
+    usage: UsageToday | None = None  # today's figures from the usage ledger, when it runs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -146,6 +148,7 @@ def snapshot(
     *,
     problem: str = "",
     keyless: frozenset[str] = frozenset(),
+    usage: UsageToday | None = None,
 ) -> Snapshot:
     rows = endpoint_statuses(config, health, now, keyless)
     by_name = {row.name: row for row in rows}
@@ -160,6 +163,7 @@ def snapshot(
         paused=config.routing.paused,
         url=url,
         problem=problem,
+        usage=usage,
     )
 
 

@@ -7,8 +7,9 @@ import { initDoctor, showDoctor } from "./doctor.js";
 import { confirmLeave, editorDirty, initEditor, openEditor } from "./editor.js";
 import { initEndpoints, refreshEndpoints } from "./endpoints.js";
 import { initGeneral, showGeneral } from "./general.js";
+import { initUsage, showUsage } from "./usage.js";
 
-const VIEWS = ["endpoints", "editor", "general", "claude", "activity", "doctor"];
+const VIEWS = ["endpoints", "editor", "general", "claude", "activity", "usage", "doctor"];
 // Hashes that open the page somewhere with a message: the tray's one-click fixes.
 const NOTICES = { notray: "endpoints", problem: "endpoints", moved: "general" };
 const POLL_MS = 2000;
@@ -51,7 +52,7 @@ async function route() {
     if (current === "general") showGeneral();
     if (current === "claude") await showClaude();
     if (current === "activity") await refreshActivity();
-    if (current === "endpoints") await refreshEndpoints();
+    if (current === "usage") await showUsage();
     if (current === "doctor") await showDoctor();
     if (current === "endpoints") await refreshEndpoints();
     else showStatus(await loadEndpoints());
@@ -185,6 +186,7 @@ async function start() {
   initDoctor();
   $(".sidebar").addEventListener("click", onNavClick);
   $("#notray-ok").addEventListener("click", () => { $("#notray").hidden = true; });
+  initUsage();
   try {
     await loadConfig();
     showStatus(await loadEndpoints());

@@ -90,6 +90,7 @@ function fill(endpoint) {
   for (const [name, value] of Object.entries(endpoint.headers || {})) {
     addHeaderRow(name, value ?? "", value === null);
   }
+  fillPrice(endpoint.price);
   updateKeyFields();
   updateHeads();
 }
@@ -97,6 +98,19 @@ function fill(endpoint) {
 function updateHeads() {
   $("#model-head").hidden = !$("#model-rows").children.length;
   $("#header-head").hidden = !$("#header-rows").children.length;
+}
+
+// The endpoint's own price for the usage ledger; empty inputs: the bundled price table.
+const PRICE_KINDS = ["input", "output", "cache_read", "cache_write"];
+
+function fillPrice(price) {
+  for (const kind of PRICE_KINDS) $(`#ed-price-${kind}`).value = price?.[kind] ?? "";
+}
+
+function collectPrice() {
+  const given = PRICE_KINDS.filter((kind) => $(`#ed-price-${kind}`).value.trim() !== "");
+  if (!given.length) return undefined;
+  return Object.fromEntries(PRICE_KINDS.map((kind) => [kind, Number($(`#ed-price-${kind}`).value || 0)]));
 }
 
 function uniqueName(base) {
@@ -165,7 +179,7 @@ function addHeaderRow(name, value, removes, focus = false) {
 }
 
 // Settings this form does not show (added by newer versions) go back as they came.
-const SHOWN = ["name", "base_url", "format", "auth", "key", "models", "headers", "enabled", "ca_file"];
+const SHOWN = ["name", "base_url", "format", "auth", "key", "models", "headers", "enabled", "ca_file", "price"];
 
 function collect() {
   const auth = $("#ed-auth").value;
@@ -193,6 +207,8 @@ function collect() {
     if (name) fields.headers[name] = removes ? null : $("[data-role=header-value]", row).value;
   }
   if ($("#ed-ca_file").value.trim()) fields.ca_file = $("#ed-ca_file").value.trim();
+  const price = collectPrice();
+  if (price) fields.price = price;
   const secret = $("#ed-secret").value;
   if (secret && auth !== "client" && fields.key === "keyring") fields.secret = secret;
   return fields;

@@ -547,6 +547,7 @@ def test_config_to_dict_of_the_default() -> None:
         },
         "timeouts": {"connect": 10.0, "first_byte": 90.0, "idle": 180.0},
         "security": {"access_token": None},
+        "usage": {"retention_days": 90},
     }
 
 
