@@ -9,6 +9,7 @@
         ├── UpstreamResetError       the connection broke mid-response
         ├── UpstreamTimeoutError     `connect`, `first_byte` or `idle` ran out
         └── UpstreamProtocolError    the upstream answered something that is not HTTP/SSE
+            └── SseEventTooLargeError    one SSE event grew past the parser's limit
 
 aiohttp and OS errors are translated into these at the upstream boundary
 (`proxy.upstream`); failover is decided from these types and from status codes.
@@ -62,3 +63,7 @@ class UpstreamTimeoutError(UpstreamError):
 
 class UpstreamProtocolError(UpstreamError):
     kind = "protocol"
+
+
+class SseEventTooLargeError(UpstreamProtocolError):
+    """An event stream sent more than the maximum event size without a blank line."""

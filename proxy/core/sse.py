@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from proxy.core.body import counts_only
+from proxy.core.errors import SseEventTooLargeError
 
+MAX_EVENT_BYTES = 16 * 1024 * 1024  # one event held whole; Anthropic's are far smaller
+_LONGEST_BOUNDARY = 4  # CRLF CRLF
 _BOUNDARY = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -48,18 +51,23 @@ def parse_event(raw: bytes) -> SseEvent | None:
 class SseParser:
     """Feed bytes as they arrive; get back whole events, each with its exact bytes.
 
-    Searches use `find()`, not `in`, which on Python 3.11 first tries the operand as an int
-    and formats a TypeError: the relay frames every chunk of every stream.
+    Linear in the input: each byte is searched for a boundary once (a search resumes where
+    the last one stopped), and an event that grows past `max_event_bytes` without its blank
+    line raises `SseEventTooLargeError`. Searches use `find()`, not `in`, which on Python
+    3.11 first tries the operand as an int and formats a TypeError: the relay frames every
+    chunk of every stream.
     """
 
-    __slots__ = ("_buffer",)
+    __slots__ = ("_buffer", "_clean_for", "max_event_bytes")
 
-    def __init__(self) -> None:
-        self._buffer = b""
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+        self._buffer = bytearray()  # the start of an event whose blank line has not come
+        self._clean_for: bytes | None = None  # the marker the buffer is known to lack (no CR)
+        self.max_event_bytes = max_event_bytes
 
     @property
     def pending(self) -> bytes:
-        return self._buffer
+        return bytes(self._buffer)
 
     def feed(self, chunk: bytes, only: bytes = b"") -> list[SseEvent]:
         """Whole events completed by `chunk`; with `only`, just those whose bytes contain
@@ -78,45 +86,76 @@ class SseParser:
             and chunk.find(only) < 0
         ):
             return chunk, []
-        buffer = self._buffer + chunk if self._buffer else chunk
-        if only and buffer.find(b"\r") < 0 and buffer.find(only) < 0:
-            end = _end_of_last_lf_boundary(buffer)
-            self._buffer = buffer[end:]
-            return buffer[:end], []
-        events = self._feed_events(buffer, only)
-        return buffer[: len(buffer) - len(self._buffer)], events
-
-    def _feed_events(self, buffer: bytes, only: bytes) -> list[SseEvent]:
+        held = len(self._buffer)
+        clean = bool(only) and self._clean_for == only and self._lacks(only, chunk, held)
+        self._buffer += chunk
         events: list[SseEvent] = []
-        start = 0
-        for match in _BOUNDARY.finditer(buffer):
-            end = match.end()
+        if clean:
+            end = _end_of_last_lf_boundary(self._buffer, max(0, held - 1))
+            whole = self._take(end)
+        else:
+            whole, events = self._frame_events(max(0, held - _LONGEST_BOUNDARY + 1), only)
+            # What is left is new bytes when an event ended; otherwise it was not clean before
+            clean = bool(whole) and bool(only) and self._lacks(only, self._buffer, 0)
+        self._clean_for = only if clean else None
+        self._check_size()
+        return whole, events
+
+    def _lacks(self, only: bytes, data: bytes | bytearray, held: int) -> bool:
+        """Whether `data`, following `held` bytes of buffer, has no CR and no `only` marker."""
+        if data.find(b"\r") >= 0:
+            return False
+        if held == 0:
+            return data.find(only) < 0
+        seam = bytes(self._buffer[max(0, held - len(only) + 1) :]) + data[: len(only) - 1]
+        return data.find(only) < 0 and seam.find(only) < 0
+
+    def _frame_events(self, resume: int, only: bytes) -> tuple[bytes, list[SseEvent]]:
+        buffer, start = self._buffer, 0
+        events: list[SseEvent] = []
+        while match := _BOUNDARY.search(buffer, resume):
+            end = resume = match.end()
             if end == len(buffer) and buffer.endswith(b"\r"):
                 break  # a lone CR may be the first half of CRLF: wait for the next chunk
-            raw = buffer[start:end]
+            raw = bytes(buffer[start:end])
             start = end
             if only and raw.find(only) < 0:
                 continue
             event = parse_event(raw)
             if event is not None:
                 events.append(event)
-        self._buffer = buffer[start:]
-        return events
+        return self._take(start), events
+
+    def _take(self, end: int) -> bytes:
+        """The first `end` bytes of the buffer, removed from it."""
+        whole = bytes(self._buffer[:end])
+        del self._buffer[:end]
+        return whole
+
+    def _check_size(self) -> None:
+        if len(self._buffer) > self.max_event_bytes:
+            size = len(self._buffer)
+            self._buffer.clear()
+            raise SseEventTooLargeError(
+                f"an event grew past {self.max_event_bytes} bytes ({size}) without ending"
+            )
 
     def flush(self) -> list[SseEvent]:
         """Whatever is left when the stream ends without a closing blank line."""
-        rest, self._buffer = self._buffer, b""
+        rest = self._take(len(self._buffer))
+        self._clean_for = None
         event = parse_event(rest) if rest.strip() else None
         return [event] if event is not None else []
 
 
-def _end_of_last_lf_boundary(buffer: bytes) -> int:
-    """Where `_BOUNDARY.finditer` would end its last match in text without CR (0: none).
+def _end_of_last_lf_boundary(buffer: bytearray, since: int) -> int:
+    """Where `_BOUNDARY` matching would end its last match in text without CR (0: none),
+    given that `buffer[:since]` holds no blank line.
 
     It pairs newlines from the left, so in a run of them the last match ends an even number
     of newlines after the run's start.
     """
-    last = buffer.rfind(b"\n\n")
+    last = buffer.rfind(b"\n\n", since)
     if last < 0:
         return 0
     run_start = last
