@@ -45,19 +45,30 @@ def fail(message: str) -> int:
 def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
     from proxy.headless import serve_until_stopped
 
+    flags = {}
     if args.host:
-        env["CCF_HOST"] = args.host
+        env["CCF_HOST"], flags["CCF_HOST"] = args.host, "--host"
     if args.port is not None:
-        env["CCF_PORT"] = str(args.port)
+        env["CCF_PORT"], flags["CCF_PORT"] = str(args.port), "--port"
     try:
         path = config_path(args.serve_config or args.config, env)
         config = load_config(path, env)
         setup_logging(console=True)
         store = SystemKeyring()
         asyncio.run(serve_until_stopped(config, store, env, register_secret, config_path=path))
+    except ConfigError as exc:
+        return fail(blame_flag(exc, flags))
     except CcfError as exc:
         return fail(str(exc))
     return 0
+
+
+def blame_flag(exc: ConfigError, flags: dict[str, str]) -> str:
+    """The error in terms of the flag that set the value, when a flag did; else as it is."""
+    flag = flags.get(exc.path)
+    if flag is None:
+        return str(exc)
+    return f"{flag}: {str(exc).partition(f'{exc.path}: ')[2]}"
 
 
 def cmd_config(args: argparse.Namespace, env: dict[str, str]) -> int:
