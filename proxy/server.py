@@ -11,6 +11,7 @@ from aiohttp import web
 
 from proxy.admin.context import Admin
 from proxy.app import create_app
+from proxy.connections import ConnectionLimits, GuardedAppRunner
 from proxy.core.errors import PortInUseError
 from proxy.runtime import Runtime
 
@@ -94,15 +95,20 @@ async def open_site(runner: web.AppRunner, host: str, port: int) -> BoundSite:
 
 
 async def start_server(
-    runtime: Runtime, grace: float = 5.0, admin: Admin | None = None
+    runtime: Runtime,
+    grace: float = 5.0,
+    admin: Admin | None = None,
+    limits: ConnectionLimits | None = None,
 ) -> RunningServer:
     """Listen on the config's address; raise `PortInUseError` if it is taken.
 
-    With `admin`, the settings page and its API are served at `/_ccf/`.
+    With `admin`, the settings page and its API are served at `/_ccf/`. Client connections
+    keep to `limits` (see `proxy.connections`).
     """
     listen = runtime.config.listen
-    runner = web.AppRunner(
+    runner = GuardedAppRunner(
         create_app(runtime, admin),
+        limits=limits or ConnectionLimits(),
         handler_cancellation=True,
         shutdown_timeout=grace,
         access_log=None,
