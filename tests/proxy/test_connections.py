@@ -164,6 +164,18 @@ async def test_an_idle_keep_alive_connection_is_left_open(serve) -> None:
     writer.close()
 
 
+async def test_a_request_sent_while_the_last_is_answered_waits_its_turn(serve) -> None:
+    server = await serve()
+    server.upstream.stream(stream_events(["a", "b"]), delay=0.4)  # longer than a head may take
+    reader, writer = await connect(server.port)
+    writer.write(head(server.port, len(STREAM_REQUEST)) + STREAM_REQUEST)
+    await asyncio.sleep(0.3)  # the stream takes 2.8 s
+    writer.write(head(server.port) + REQUEST)  # pipelined: read, then queued behind the stream
+    for _ in range(2):
+        assert await read_response(reader) == b"HTTP/1.1 200 OK\r\n"
+    writer.close()
+
+
 async def test_a_long_slow_stream_to_the_client_is_not_cut(serve) -> None:
     server = await serve()
     server.upstream.stream(stream_events(["a", "b", "c", "d"]), delay=0.4)
