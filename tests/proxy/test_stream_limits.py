@@ -65,8 +65,7 @@ async def test_an_endless_event_ends_the_stream_with_an_error_event(
     assert body.rsplit(b"\n\n", 2)[-2].startswith(b"event: error\n")
     assert b"xxxx" not in body  # the unfinished event is dropped, not cut off mid-way
     assert took < 10
-    assert latencies[int(len(latencies) * 0.99)] < 0.1, latencies[-5:]
-    print(f"error event after {took:.2f} s; /health p99 {latencies[-1] * 1000:.1f} ms")
+    assert latencies[-1] < 0.1, latencies  # the slowest: a handful were sent meanwhile
 
 
 async def test_an_endless_event_before_commit_fails_over(threaded_fakes, make_proxy) -> None:
