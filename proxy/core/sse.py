@@ -95,18 +95,18 @@ class SseParser:
             self._clean_for = only  # nothing held: nothing to lack
         seam = self._tail + chunk[:_TAIL]  # where a blank line or marker may span the cut
         clean = (
-            only
+            bool(only)
             and self._clean_for == only
             and chunk.find(b"\r") < 0
             and chunk.find(only) < 0
             and seam.find(only) < 0
         )
-        if not (_may_end_clean(seam, chunk) if clean else _may_end(seam) or _may_end(chunk)):
+        if not (_may_end_clean(seam, chunk) if clean else (_may_end(seam) or _may_end(chunk))):
             self._hold(chunk, clean)  # no event ends in this chunk
             return b"", []
         return self._frame_joined(chunk, only, clean)
 
-    def _hold(self, chunk: bytes, clean: bool | bytes) -> None:
+    def _hold(self, chunk: bytes, clean: bool) -> None:
         self._parts.append(chunk)
         self._size += len(chunk)
         self._tail = (self._tail + chunk)[-_TAIL:] if len(chunk) < _TAIL else chunk[-_TAIL:]
@@ -118,9 +118,7 @@ class SseParser:
                 f"an event grew past {self.max_event_bytes} bytes ({size}) without ending"
             )
 
-    def _frame_joined(
-        self, chunk: bytes, only: bytes, clean: bool | bytes
-    ) -> tuple[bytes, list[SseEvent]]:
+    def _frame_joined(self, chunk: bytes, only: bytes, clean: bool) -> tuple[bytes, list[SseEvent]]:
         parts, held = self._parts, self._size
         if not parts:
             buffer = chunk
@@ -136,8 +134,8 @@ class SseParser:
         if rest:
             parts.append(rest)
             if not clean:  # what is left of a chunk that was not clean may be
-                lacks = only and rest.find(b"\r") < 0 and rest.find(only) < 0
-                self._clean_for = only if lacks else b""
+                lacks = rest.find(b"\r") < 0 and rest.find(only) < 0
+                self._clean_for = only if only and lacks else b""
         self._size, self._tail = len(rest), rest[-_TAIL:]
         if len(rest) > self.max_event_bytes:
             self._hold(b"", clean)  # raises

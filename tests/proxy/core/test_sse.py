@@ -234,6 +234,27 @@ def test_filtered_feeding_frames_exactly_like_the_general_path(data: bytes, cuts
         assert quick.pending == pending
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(PIECES), max_size=30).map(b"".join),
+    st.lists(st.tuples(st.integers(0, 300), st.booleans()), max_size=8),
+)
+def test_switching_the_marker_between_chunks_frames_the_same(
+    data: bytes, cuts: list[tuple[int, bool]]
+) -> None:
+    """The relay holds with no marker, then frames with one: what was held counts."""
+    points = sorted({min(c, len(data)) for c, _ in cuts})
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    markers = [marked for _, marked in cuts] + [True]
+    parser, pending = SseParser(), b""
+    for chunk, marked in zip(chunks, markers, strict=False):
+        only = ONLY if marked else b""
+        buffer = pending + chunk
+        expected, pending = frame_whole_buffer(buffer, only)
+        assert parser.frame(chunk, only) == (buffer[: len(buffer) - len(pending)], expected)
+        assert parser.pending == pending
+
+
 BOUNDARY = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 
 
