@@ -24,6 +24,7 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _INDEX_RE = re.compile(r"\[\d+\]$")
 _TOP_KEY_RE = re.compile(r"[^.\[]*")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep; a configuration needs 4"
 
 
 class _Refused(ValueError):
@@ -54,7 +55,7 @@ class _ShapeCheck:
             self._count(1, event.anchor)
         elif isinstance(event, yaml.CollectionStartEvent):
             if len(self.open) >= MAX_DEPTH:
-                raise _Refused(_line(event), f"nested more than {MAX_DEPTH} levels deep")
+                raise _Refused(_line(event), _TOO_DEEP)
             self.open.append((event.anchor, 1))
         elif isinstance(event, yaml.CollectionEndEvent):
             anchor, size = self.open.pop()
@@ -135,8 +136,11 @@ def read_yaml(text: str, source: str = "config.yaml") -> tuple[Any, yaml.Node | 
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         where = f"{source} line {line}" if line else source
+        problem = exc.problem or exc.context
+        if problem and "nesting depth" in problem:  # libyaml's own limit, met while scanning
+            raise ConfigError(f"{where}: {_TOO_DEEP}", line=line) from None
         raise ConfigError(
-            f"{where}: not valid YAML ({exc.problem or exc.context}). Fix the file or delete "
+            f"{where}: not valid YAML ({problem}). Fix the file or delete "
             "it to start from the built-in default.",
             line=line,
         ) from None

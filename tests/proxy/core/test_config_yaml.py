@@ -252,7 +252,7 @@ def test_a_larger_alias_bomb_padded_to_0_7_kb_is_refused_too() -> None:
 )
 def test_absurd_nesting_is_refused_fast(text: str) -> None:
     error, seconds = refusal_seconds(text)
-    assert error.line == 1
+    assert str(error).startswith("config.yaml line 1: nested more than 64 levels deep")
     assert seconds < 0.1  # about 2 ms with libyaml
 
 
