@@ -144,10 +144,10 @@ async def read_response(reader: asyncio.StreamReader) -> bytes:
 
 
 async def test_a_body_that_keeps_coming_is_read_however_long_it_takes(serve) -> None:
-    server = await serve()
+    server = await serve(ConnectionLimits(head_seconds=1.0, body_stall_seconds=1.5))
     reader, writer = await connect(server.port)
     writer.write(head(server.port))
-    for i in range(0, len(REQUEST), 10):  # 0.4 s apart: 2 s in all, each gap under the limit
+    for i in range(0, len(REQUEST), 10):  # 0.4 s apart: 2 s in all, past either limit
         writer.write(REQUEST[i : i + 10])
         await asyncio.sleep(0.4)
     assert await read_response(reader) == b"HTTP/1.1 200 OK\r\n"
