@@ -45,7 +45,7 @@ def fail(message: str) -> int:
 def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
     from proxy.headless import serve_until_stopped
 
-    flags = {}
+    flags: dict[str, str] = {}
     if args.host:
         env["CCF_HOST"], flags["CCF_HOST"] = args.host, "--host"
     if args.port is not None:
