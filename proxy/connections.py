@@ -126,6 +126,8 @@ class WatchedRequestHandler(RequestHandler):
 
     def handler_done(self) -> None:
         self._busy = False
+        if not self._body_open():
+            self._body = None  # read: nothing left to time (an unread one is drained, timed)
         if self._head_since is not None:  # a pipelined head waited; its clock starts now
             self._head_since = self._loop.time()
             self._arm()

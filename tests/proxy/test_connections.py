@@ -124,6 +124,18 @@ async def test_a_body_that_stops_is_cut_off(serve) -> None:
     writer.close()
 
 
+async def test_an_unread_body_that_stops_is_cut_off_after_the_answer(serve) -> None:
+    server = await serve()
+    reader, writer = await connect(server.port)
+    writer.write(
+        f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        "Content-Length: 100000\r\n\r\nabc".encode()
+    )
+    assert await read_response(reader) == b"HTTP/1.1 200 OK\r\n"
+    assert await seconds_until_closed(reader) < 5  # aiohttp alone would linger 10 s
+    writer.close()
+
+
 # ---------------------------------------------------------------- left alone
 
 
