@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from proxy.app import create_app
+from proxy.connections import ConnectionLimits, GuardedAppRunner
 from proxy.core.errors import ListenError, PortInUseError
 from proxy.runtime import Runtime
 
@@ -32,8 +33,9 @@ class RunningServer:
     Made before the app it serves, so what changes the address can be given it up front.
     """
 
-    def __init__(self, grace: float = 5.0) -> None:
+    def __init__(self, grace: float = 5.0, limits: ConnectionLimits | None = None) -> None:
         self.grace = grace
+        self.limits = limits or ConnectionLimits()  # on client connections: proxy.connections
         self.host = ""
         self.port = 0
         self.site: BoundSite | None = None
@@ -46,8 +48,12 @@ class RunningServer:
 
     async def start(self, app: web.Application, host: str, port: int) -> None:
         """Serve `app` on host:port; raise `PortInUseError` if that is taken."""
-        runner = web.AppRunner(
-            app, handler_cancellation=True, shutdown_timeout=self.grace, access_log=None
+        runner = GuardedAppRunner(
+            app,
+            limits=self.limits,
+            handler_cancellation=True,
+            shutdown_timeout=self.grace,
+            access_log=None,
         )
         await runner.setup()
         try:
@@ -116,10 +122,12 @@ async def open_site(runner: web.AppRunner, host: str, port: int) -> BoundSite:
     return BoundSite(site, host)
 
 
-async def start_server(runtime: Runtime, grace: float = 5.0) -> RunningServer:
+async def start_server(
+    runtime: Runtime, grace: float = 5.0, limits: ConnectionLimits | None = None
+) -> RunningServer:
     """The proxy alone (no settings page, no file) on the config's address, for tests and
     benchmarks; the application is put together by `proxy.running.start_proxy`."""
-    server = RunningServer(grace)
+    server = RunningServer(grace, limits)
     await server.start(create_app(runtime), runtime.config.listen.host, runtime.config.listen.port)
     runtime.url = server.url
     return server

@@ -53,10 +53,11 @@ def fail(message: str) -> int:
 def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
     from proxy.foreground import announce_move, serve_until_stopped
 
+    flags: dict[str, str] = {}
     if args.host:
-        env["CCF_HOST"] = args.host
+        env["CCF_HOST"], flags["CCF_HOST"] = args.host, "--host"
     if args.port is not None:
-        env["CCF_PORT"] = str(args.port)
+        env["CCF_PORT"], flags["CCF_PORT"] = str(args.port), "--port"
     try:
         path = config_path(args.serve_config or args.config, env)
         config = load_config(path, env)
@@ -65,9 +66,19 @@ def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
             path, env, SystemKeyring(), secret_sink=register_secret, announce=announce_move
         )
         asyncio.run(serve_until_stopped(setup, config))
+    except ConfigError as exc:
+        return fail(blame_flag(exc, flags))
     except CcfError as exc:
         return fail(str(exc))
     return 0
+
+
+def blame_flag(exc: ConfigError, flags: dict[str, str]) -> str:
+    """The error in terms of the flag that set the value, when a flag did; else as it is."""
+    flag = flags.get(exc.path)
+    if flag is None:
+        return str(exc)
+    return f"{flag}: {str(exc).partition(f'{exc.path}: ')[2]}"
 
 
 def cmd_config(args: argparse.Namespace, env: dict[str, str]) -> int:

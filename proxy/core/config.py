@@ -30,6 +30,8 @@ _ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DIGITS_RE = re.compile(r"[0-9]{1,6}")
 _SUBST_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _STATUS_CLASS_RE = re.compile(r"[1-5]xx")
+_URL_UNSAFE_RE = re.compile(r"[\s\x00-\x1f\x7f]")
+_HOSTNAME_RE = re.compile(r"[\w.-]+|[0-9a-f:.]+(%[\w.-]+)?")  # a name, or an IPv6 address
 
 
 class FieldError(ValueError):
@@ -259,14 +261,20 @@ def _join(path: str, key: object) -> str:
 
 def parse_base_url(value: object, path: str) -> str:
     url = _string(value, path).strip()
+    if _URL_UNSAFE_RE.search(url):
+        raise FieldError(path, f"{_show(value)}: a URL has no spaces or control characters")
     try:
         parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        valid = parts.scheme in ("http", "https") and bool(
+            parts.hostname and _HOSTNAME_RE.fullmatch(parts.hostname)
+        )
         _ = parts.port  # raises for a port that is not a number from 0 to 65535
     except ValueError:
         valid = False
     if not valid:
-        raise FieldError(path, f"{_show(value)} is not an http:// or https:// URL")
+        raise FieldError(
+            path, f"{_show(value)} is not an http:// or https:// URL such as https://host/path"
+        )
     if parts.query or parts.fragment:
         raise FieldError(path, f"{_show(value)}: a base URL takes no ?query or #fragment")
     return url.rstrip("/")
@@ -385,9 +393,15 @@ def parse_endpoints(value: object) -> tuple[Endpoint, ...]:
 def parse_listen(value: object, env: Mapping[str, str]) -> Listen:
     data = _expect_mapping(value, "listen")
     _reject_unknown(data, ("host", "port"), "listen")
-    host = _string(env.get("CCF_HOST") or data.get("host", DEFAULT_HOST), "listen.host")
+    host_path, port_path = _listen_source(env, "CCF_HOST"), _listen_source(env, "CCF_PORT")
+    host = _string(env.get("CCF_HOST") or data.get("host", DEFAULT_HOST), host_path)
     port_value = env.get("CCF_PORT") or data.get("port", DEFAULT_PORT)
-    return Listen(host=host.strip(), port=_port(port_value, "listen.port"))
+    return Listen(host=host.strip(), port=_port(port_value, port_path))
+
+
+def _listen_source(env: Mapping[str, str], var: str) -> str:
+    """The key path an error in `listen` blames: the environment variable when it is set."""
+    return var if env.get(var) else f"listen.{var.removeprefix('CCF_').lower()}"
 
 
 def parse_status_rules(value: object, path: str) -> tuple[int | str, ...]:
@@ -514,14 +528,14 @@ def _parse_config(raw: object, env: Mapping[str, str]) -> Config:
         security=parse_security(data.get("security")),
         usage=parse_usage(data.get("usage")),
     )
-    check_exposure(config)
+    check_exposure(config, _listen_source(env, "CCF_HOST"))
     return config
 
 
-def check_exposure(config: Config) -> None:
+def check_exposure(config: Config, host_path: str = "listen.host") -> None:
     if not is_loopback_host(config.listen.host) and config.security.access_token is None:
         raise FieldError(
-            "listen.host",
+            host_path,
             f"{config.listen.host!r} is reachable from other machines; set "
             "security.access_token (clients send it as x-ccf-token) or listen on 127.0.0.1",
         )

@@ -12,6 +12,7 @@
     │   ├── UpstreamResetError       the connection broke mid-response
     │   ├── UpstreamTimeoutError     `connect`, `first_byte` or `idle` ran out
     │   └── UpstreamProtocolError    the upstream answered something that is not HTTP/SSE
+    │       └── SseEventTooLargeError    one SSE event grew past the parser's limit
     ├── ApiError                 an admin API call that cannot be done (HTTP status, field)
     ├── DesktopError             a desktop service (clipboard, opener, autostart) failed
     │   ├── TrayUnavailable          no tray icon can be shown here: run headless
@@ -121,3 +122,7 @@ class BuildError(PackagingError):
 
 class SmokeError(PackagingError):
     """A smoke check of the frozen app failed; the message says which and what was seen."""
+
+
+class SseEventTooLargeError(UpstreamProtocolError):
+    """An event stream sent more than the maximum event size without a blank line."""

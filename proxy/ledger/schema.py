@@ -15,7 +15,8 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "claude-code-fallback"
+from proxy import APP_SLUG
+
 FILE_NAME = "usage.sqlite3"
 BUSY_TIMEOUT_MS = 200  # the writer drops a batch rather than wait longer for a lock
 
@@ -89,7 +90,7 @@ class NewerSchemaError(sqlite3.DatabaseError):
 
 
 def default_path() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / FILE_NAME
+    return Path(platformdirs.user_data_dir(APP_SLUG, appauthor=False)) / FILE_NAME
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -129,7 +130,8 @@ def migrate(conn: sqlite3.Connection) -> None:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        log.info("usage ledger: schema now at version %d", number + 1)
+        upgraded = logging.INFO if version > 0 else logging.DEBUG  # a new file is no news
+        log.log(upgraded, "usage ledger: schema now at version %d", number + 1)
 
 
 def statements(script: str) -> list[str]:

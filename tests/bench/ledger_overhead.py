@@ -21,11 +21,12 @@ from typing import Any
 
 import aiohttp
 
-from proxy.admin import make_admin
+from proxy.app import create_app
 from proxy.core.config import Config, Endpoint, Listen
 from proxy.keys import ResolvedKeys
+from proxy.ledger.install import add_ledger
 from proxy.runtime import Runtime
-from proxy.server import start_server
+from proxy.server import RunningServer
 from tests.fakes import FakeUpstream
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "bench" / "ledger-overhead.json"
@@ -36,20 +37,16 @@ BODY = {
 }
 
 
-class NoKeys:
-    def get(self, name: str) -> str | None:
-        return None
-
-    def set(self, name: str, value: str) -> None: ...
-
-    def delete(self, name: str) -> None: ...
-
-
 async def proxy(upstream: str, folder: Path, ledger: bool) -> Any:
     config = Config(endpoints=(Endpoint("a", upstream),), listen=Listen("127.0.0.1", 0))
     runtime = Runtime(config, ResolvedKeys(keys={}, problems={}), _clock())
-    admin = make_admin(folder / "config.yaml", {}, NoKeys(), runtime.clock) if ledger else None
-    return await start_server(runtime, grace=0.5, admin=admin)
+    app = create_app(runtime)
+    if ledger:
+        add_ledger(app, runtime, folder / "usage.sqlite3")
+    server = RunningServer(grace=0.5)
+    await server.start(app, "127.0.0.1", 0)
+    runtime.url = server.url
+    return server
 
 
 def _clock() -> Any:

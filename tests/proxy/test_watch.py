@@ -22,6 +22,7 @@ from proxy.watch import ConfigWatcher
 from tests.fakes import closed_port
 from tests.polling import wait_for
 from tests.proxy.admin.admin_helpers import MemoryKeys
+from tests.proxy.core.test_config_yaml import ALIAS_BOMB
 from tests.serve import ccf_serve
 
 ONE = "listen: {port: 0}\nendpoints:\n  - {name: a, base_url: 'http://127.0.0.1:9'}\n"
@@ -92,6 +93,15 @@ def _not_utf8(path: Path) -> None:
     path.write_bytes(b"endpoints: \xff\xfe\n")
 
 
+def _alias_bomb(path: Path) -> None:
+    rewrite(path, ALIAS_BOMB)
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)  # opening it to read would wait for a writer that never comes
+
+
 BREAKAGES = {
     "deleted": (_delete, "was deleted"),
     "truncated": (_truncate, "is empty"),
@@ -99,6 +109,8 @@ BREAKAGES = {
     "invalid value": (_invalid_value, "auth"),
     "unreadable": (_unreadable, "cannot read"),
     "not utf-8": (_not_utf8, "not UTF-8"),
+    "alias bomb": (_alias_bomb, "line 5: aliases"),
+    "fifo": (_fifo, "not a regular file"),
 }
 
 
@@ -123,6 +135,8 @@ async def test_a_broken_file_keeps_the_last_good_config_and_says_so(
     assert len([r for r in caplog.records if r.name == "ccf.config"]) == 1
     if path.is_dir():
         path.rmdir()
+    elif path.is_fifo():
+        path.unlink()
     rewrite(path, ONE)
     await watcher.check()
     assert runtime.problem == ""
