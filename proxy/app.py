@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -10,17 +9,16 @@ from aiohttp import web
 from proxy import __version__
 from proxy.admin import add_admin_routes
 from proxy.admin.context import Admin
-from proxy.app_keys import RUNTIME, SESSION, SWEEPER
+from proxy.app_state import RUNTIME, SESSION
 from proxy.handler import MAX_BODY, proxy_handler
 from proxy.runtime import Runtime
 from proxy.security import guarding
-from proxy.upstream import Sweeper, new_session
+from proxy.upstream import new_session
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
     session = new_session()
     app[SESSION] = session
-    app[SWEEPER] = Sweeper(asyncio.get_running_loop())
     yield
     await session.close()
 

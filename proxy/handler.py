@@ -7,28 +7,33 @@ import logging
 
 from aiohttp import web
 
-from proxy.app_keys import RUNTIME, SESSION
-from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
+from proxy.app_state import RUNTIME, SESSION
+from proxy.attempt import Answered, Attempt, FellThrough, Trail, answer_response
 from proxy.core.sse import error_body
-from proxy.runtime import Runtime
-from proxy.wire import Incoming
+from proxy.incoming import Incoming
+from proxy.runtime import Activity, Runtime
 
 log = logging.getLogger("ccf.proxy")
 MAX_BODY = 32 * 1024 * 1024
+BODY_SECONDS = 30.0  # the whole request body must arrive within this (a slow body is refused)
 CLIENT_CLOSED = 499  # nginx's status for "the client went away before the answer"
 
 
 def error_response(
-    status: int, kind: str, message: str, trail: Trail | None = None
+    status: int, kind: str, message: str, trail: Trail | None = None, *, close: bool = False
 ) -> web.Response:
     response = web.json_response(error_body(kind, message), status=status)
+    if close:
+        response.force_close()
     if trail is not None and trail.steps:
         response.headers["x-ccf-attempts"] = str(trail)
     return response
 
 
-async def read_incoming(request: web.Request) -> Incoming:
-    body = await request.read()
+async def read_incoming(request: web.Request, seconds: float = BODY_SECONDS) -> Incoming:
+    """The request, its body read whole within `seconds` (`TimeoutError` if not)."""
+    async with asyncio.timeout(seconds):
+        body = await request.read()
     headers = list(request.headers.items())
     return Incoming(request.method, request.path, request.query_string, headers, body)
 
@@ -39,6 +44,9 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         incoming = await read_incoming(request)
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "request_too_large", "Request body is larger than 32 MiB.")
+    except TimeoutError:
+        message = f"The request body did not arrive within {BODY_SECONDS:g} s."
+        return error_response(408, "timeout_error", message, close=True)
     started = runtime.clock.monotonic()
     runtime.metrics.in_flight += 1
     trail = Trail()
@@ -70,7 +78,6 @@ async def failover(
     for endpoint in plan:
         outcome = await Attempt(runtime, session, request, incoming, trail).run(endpoint)
         if isinstance(outcome, Answered):
-            runtime.metrics.count_tokens(endpoint.name, outcome.usage)
             return outcome.response, endpoint.name
         runtime.metrics.count_failover(endpoint.name, outcome.failure.reason)
         failures.append((outcome, endpoint.name))
@@ -88,7 +95,7 @@ def all_failed(
     answered = [(outcome.answer, name) for outcome, name in failures if outcome.answer]
     if answered:
         answer, name = answered[-1]
-        return buffered_response(answer, name, trail), name
+        return answer_response(answer, name, trail), name
     last = failures[-1][0].failure
     status = 504 if last.reason == "timeout" else 502
     message = f"Claude Code Fallback: every endpoint failed ({trail}). Last: {last.message}"
@@ -106,13 +113,12 @@ def record_activity(
 ) -> None:
     latency_ms = (runtime.clock.monotonic() - started) * 1000
     model = incoming.model
-    runtime.activity.append(
-        (runtime.clock.wall(), incoming.method, incoming.path, model, trail.mapped_model,
-         endpoint, status, latency_ms, trail.steps)
-    )  # fmt: skip
+    runtime.activity.append(Activity(
+        runtime.clock.wall(), incoming.method, incoming.path, model, trail.mapped_model,
+        endpoint, status, round(latency_ms, 1), str(trail),
+    ))  # fmt: skip
     # The activity view has every request; the log keeps what someone may need to look into.
     plain = len(trail.steps) == 1 and 200 <= status < 300
     level = logging.DEBUG if plain else logging.INFO
-    if log.isEnabledFor(level):
-        log.log(level, "%s %s model=%s -> %s %d in %.0f ms [%s]", incoming.method, incoming.path,
-                model, endpoint, status, latency_ms, trail)  # fmt: skip
+    log.log(level, "%s %s model=%s -> %s %d in %.0f ms [%s]", incoming.method, incoming.path,
+            model, endpoint, status, latency_ms, trail)  # fmt: skip

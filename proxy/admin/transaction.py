@@ -21,7 +21,7 @@ from aiohttp import web
 
 from proxy.admin.context import ADMIN, Admin, ApiError
 from proxy.admin.keyplan import KeyPlan
-from proxy.app_keys import RUNTIME
+from proxy.app_state import RUNTIME
 from proxy.config_file import read_raw, write_atomically
 from proxy.core.claude_settings import looping_endpoints
 from proxy.core.config import Config, FieldError, parse_config

@@ -13,7 +13,7 @@ from proxy.admin.keyplan import KeyPlan
 from proxy.admin.probe import ProbeResult, probe
 from proxy.admin.read_routes import config_payload
 from proxy.admin.transaction import PlanKeys, change_config, off_loop, reload_keys, url_port
-from proxy.app_keys import RUNTIME, SESSION
+from proxy.app_state import RUNTIME, SESSION
 from proxy.core import config_edit
 from proxy.core.config import Config, Endpoint
 from proxy.core.errors import KeyStoreError

@@ -284,9 +284,10 @@ def _best_us(fn: Callable[[], object], number: int) -> float:
 
 def micro(number: int = 20000) -> dict[str, float]:
     """CPU µs per call, best of 5, of what the proxy does per event and per request."""
+    from proxy.wire import Incoming, OpenAIWire
+
     from proxy.core.openai import StreamTranslator
     from proxy.core.sse import AFTER_COMMIT, SseParser
-    from proxy.wire import Incoming, OpenAIWire
 
     sent = time.time_ns()
     native_frame = payload.text_delta_frame(7, sent)
