@@ -14,7 +14,7 @@ from proxy.config_file import config_path as default_config_path
 from proxy.core.config import Config
 from proxy.keys import KeyStore, resolve_keys
 from proxy.runtime import Runtime, SecretSink
-from proxy.server import settle_heap, start_server
+from proxy.server import start_server
 from proxy.watch import ConfigWatcher
 
 log = logging.getLogger("ccf")
@@ -40,7 +40,6 @@ async def serve_until_stopped(
     admin = make_admin(path, env, store, runtime.clock, secret_sink)
     admin.announce = lambda url: print(f"Claude Code Fallback now listens on {url}", flush=True)
     server = await start_server(runtime, admin=admin)
-    settle_heap()
     watcher = ConfigWatcher(path, env, store, runtime, admin=admin)
     watcher.start()
     stop = asyncio.Event()

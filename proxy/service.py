@@ -21,7 +21,7 @@ from proxy.core.errors import CcfError
 from proxy.core.status import Snapshot, stopped
 from proxy.keys import KeyStore, resolve_keys
 from proxy.runtime import Runtime, SecretSink
-from proxy.server import RunningServer, settle_heap, start_server
+from proxy.server import RunningServer, start_server
 from proxy.watch import ConfigWatcher
 
 log = logging.getLogger("ccf.service")
@@ -144,7 +144,6 @@ class ProxyService:
         admin = make_admin(self.config_path, self.env, self.store, self.clock, self.secret_sink)
         self._admin = admin
         self._server = await start_server(runtime, admin=admin)
-        settle_heap()
         self._runtime = runtime
         log.info("Claude Code Fallback is listening on %s", self._server.url)
         watcher = ConfigWatcher(self.config_path, self.env, self.store, runtime, admin=admin)

@@ -284,10 +284,10 @@ def _best_us(fn: Callable[[], object], number: int) -> float:
 
 def micro(number: int = 20000) -> dict[str, float]:
     """CPU µs per call, best of 5, of what the proxy does per event and per request."""
-    from proxy.wire import Incoming, OpenAIWire
-
     from proxy.core.openai import StreamTranslator
     from proxy.core.sse import AFTER_COMMIT, SseParser
+    from proxy.formats import OpenAIFormat
+    from proxy.incoming import Incoming
 
     sent = time.time_ns()
     native_frame = payload.text_delta_frame(7, sent)
@@ -305,7 +305,7 @@ def micro(number: int = 20000) -> dict[str, float]:
 
     def request() -> bytes:
         incoming = Incoming("POST", "/v1/messages", "", [], body)
-        return OpenAIWire().body(incoming, incoming.data)
+        return OpenAIFormat().body(incoming, incoming.data)
 
     return {
         "native_sseparser_feed_us": _best_us(
