@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from proxy.core.attempt import StreamTranslator
+from proxy.core.attempt_events import StreamTranslator
 from proxy.core.body import dump, parse_json_object, with_model
-from proxy.core.config import Endpoint
+from proxy.core.config import Endpoint, Secret
 from proxy.core.openai import StreamTranslator as OpenAIStreamTranslator
 from proxy.core.openai import (
     anthropic_to_openai,
     openai_error_to_anthropic,
     openai_to_anthropic,
 )
+from proxy.core.shaping import request_headers, target_url
 from proxy.incoming import Incoming
+from proxy.upstream import Shaped
 
 
 class Format(Protocol):
@@ -76,6 +78,15 @@ class OpenAIFormat:
 
     def translator(self, model: str) -> StreamTranslator | None:
         return OpenAIStreamTranslator(model)
+
+
+def shaped_request(
+    incoming: Incoming, endpoint: Endpoint, key: Secret | None, data: dict[str, Any] | None
+) -> Shaped:
+    """What an attempt at `endpoint` sends: method, URL, headers and `data` (or the body)."""
+    url = target_url(endpoint, incoming.path, incoming.query)
+    headers = request_headers(incoming.headers, endpoint, key)
+    return incoming.method, url, headers, format_for(endpoint).body(incoming, data)
 
 
 def request_data(

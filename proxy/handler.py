@@ -8,7 +8,9 @@ import logging
 from aiohttp import web
 
 from proxy.app_state import RUNTIME, SESSION
-from proxy.attempt import Answered, Attempt, FellThrough, Trail, answer_response
+from proxy.attempt import Answered, Attempt, answer_response
+from proxy.core.attempt import Trail, all_failed
+from proxy.core.attempt_events import FailOver
 from proxy.core.sse import error_body
 from proxy.incoming import Incoming
 from proxy.runtime import Activity, Runtime
@@ -74,32 +76,15 @@ async def failover(
     if incoming.body and not incoming.is_json:
         plan = plan[:1]  # not JSON: no model to map, so no translation; forward to one endpoint
     session = request.app[SESSION]
-    failures: list[tuple[FellThrough, str]] = []
+    failures: list[tuple[str, FailOver]] = []
     for endpoint in plan:
         outcome = await Attempt(runtime, session, request, incoming, trail).run(endpoint)
         if isinstance(outcome, Answered):
             return outcome.response, endpoint.name
         runtime.metrics.count_failover(endpoint.name, outcome.failure.reason)
-        failures.append((outcome, endpoint.name))
-    return all_failed(failures, trail)
-
-
-def all_failed(
-    failures: list[tuple[FellThrough, str]], trail: Trail
-) -> tuple[web.Response, str | None]:
-    """The last upstream error response as it came, else 502/504 naming every attempt."""
-    if not failures:
-        return error_response(
-            503, "api_error", "Claude Code Fallback: no endpoint is enabled."
-        ), None
-    answered = [(outcome.answer, name) for outcome, name in failures if outcome.answer]
-    if answered:
-        answer, name = answered[-1]
-        return answer_response(answer, name, trail), name
-    last = failures[-1][0].failure
-    status = 504 if last.reason == "timeout" else 502
-    message = f"Claude Code Fallback: every endpoint failed ({trail}). Last: {last.message}"
-    return error_response(status, "api_error", message, trail), None
+        failures.append((endpoint.name, outcome))
+    answer, name = all_failed(failures, str(trail))
+    return answer_response(answer, name, trail), name
 
 
 def record_activity(

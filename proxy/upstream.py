@@ -10,6 +10,8 @@ from typing import Any
 
 import aiohttp
 
+from proxy.core import attempt_events as ev
+from proxy.core.attempt_events import Wait
 from proxy.core.errors import (
     UpstreamConnectError,
     UpstreamError,
@@ -101,6 +103,32 @@ async def open_response(
             allow_redirects=False,
             skip_auto_headers=skipped_auto_headers(headers),
         )
+
+
+async def send(
+    session: aiohttp.ClientSession, endpoint: str, request: Shaped, connect: float, wait: Wait
+) -> aiohttp.ClientResponse | ev.Event:
+    """The response once its headers came, or what went wrong as the machine's event."""
+    try:
+        async with asyncio.timeout(wait.seconds):
+            return await open_response(session, endpoint, request, connect)
+    except TimeoutError:
+        return ev.TimedOut(wait.phase)
+    except UpstreamError as exc:
+        return ev.UpstreamFailed(exc.kind, str(exc))
+
+
+async def next_event(response: aiohttp.ClientResponse, endpoint: str, wait: Wait) -> ev.Event:
+    """The next bytes of the body, its end, or what went wrong, as the machine's event."""
+    try:
+        async with asyncio.timeout(wait.seconds):
+            chunk = await response.content.readany()
+    except TimeoutError:
+        return ev.TimedOut(wait.phase)
+    except (aiohttp.ClientError, OSError) as exc:
+        failed = translate(exc, endpoint, "data") or UpstreamResetError(f"{endpoint}: {exc}")
+        return ev.UpstreamFailed(failed.kind, str(failed))
+    return ev.BodyChunk(chunk) if chunk else ev.BodyEnded()
 
 
 async def read_all(

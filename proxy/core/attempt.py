@@ -17,9 +17,35 @@ it may take. Every failover rule of one attempt (DESIGN §3) is decided here:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
+from proxy.core.attempt_events import (
+    Abort,
+    Answer,
+    AttemptSpec,
+    BodyChunk,
+    BodyEnded,
+    ClientGone,
+    Command,
+    Commit,
+    CountTokens,
+    Event,
+    FailOver,
+    Finish,
+    MarkFailed,
+    MarkHealthy,
+    Note,
+    Respond,
+    ResponseStarted,
+    RetryWithoutThinking,
+    Send,
+    StreamTranslator,
+    TimedOut,
+    UpstreamFailed,
+    Wait,
+)
 from proxy.core.body import find_usage
 from proxy.core.classify import (
     STATUS_ERROR_TYPE,
@@ -28,7 +54,6 @@ from proxy.core.classify import (
     failure_from_status,
     is_invalid_thinking_signature,
 )
-from proxy.core.config import Failover, Timeouts
 from proxy.core.health import Failure
 from proxy.core.shaping import Headers, response_headers
 from proxy.core.sse import AFTER_COMMIT, SseEvent, SseParser, error_body, error_frame, gate
@@ -41,174 +66,15 @@ USAGE_TAIL = 64 * 1024  # a relayed answer's `usage` is looked for in its last b
 JSON: Headers = [("content-type", "application/json")]
 
 
-class StreamTranslator(Protocol):
-    def feed(self, chunk: bytes) -> bytes: ...
-
-    def finish(self) -> bytes: ...
-
-
-class AnswerFormat(Protocol):
-    """How an endpoint's answers become Anthropic's (see `proxy.formats`)."""
-
-    @property
-    def translates(self) -> bool: ...
-
-    def success_body(self, body: bytes, model: str) -> bytes: ...
-
-    def error_body(self, status: int, body: bytes) -> bytes: ...
-
-    def translator(self, model: str) -> StreamTranslator | None: ...
-
-
-# ---------------------------------------------------------------- events
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseStarted:
-    status: int
-    headers: Headers
-    wall_now: float  # for a `retry-after` given as a date
-
-
-@dataclass(frozen=True, slots=True)
-class BodyChunk:
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class BodyEnded:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class TimedOut:
-    phase: str  # what `wait` said the wait was for
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamFailed:
-    kind: str  # connect | reset | protocol | timeout (an `UpstreamError.kind`)
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class ClientGone:
-    pass
-
-
-Event = ResponseStarted | BodyChunk | BodyEnded | TimedOut | UpstreamFailed | ClientGone
-
-
-# ---------------------------------------------------------------- commands
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A whole answer: what the client gets, or the last error if every endpoint fails."""
-
-    status: int
-    headers: Headers
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Respond:
-    """Send `answer` to the client: the attempt is over."""
-
-    answer: Answer
-
-
-@dataclass(frozen=True, slots=True)
-class Commit:
-    """Start the client's response with this status and these headers; `Send`s follow."""
-
-    status: int
-    headers: Headers
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """End the client's response normally."""
-
-
-@dataclass(frozen=True, slots=True)
-class Abort:
-    """A committed answer that is not a stream broke: close the client's connection without
-    ending the body, so the client sees it incomplete."""
-
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class FailOver:
-    """This endpoint failed for this request: try the next one. `answer` is its error."""
-
-    failure: Failure
-    answer: Answer | None
-
-
-@dataclass(frozen=True, slots=True)
-class RetryWithoutThinking:
-    """Send the request again to the same endpoint with thinking blocks stripped; where
-    there is nothing to strip, `answer` (the 400) is the client's."""
-
-    answer: Answer
-
-
-@dataclass(frozen=True, slots=True)
-class MarkHealthy:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class MarkFailed:
-    """Cool the endpoint down (see `proxy.core.health.after_failure`)."""
-
-    failure: Failure
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """One step of the request's path, as `x-ccf-attempts` shows it (`name=result`)."""
-
-    result: str
-
-
-@dataclass(frozen=True, slots=True)
-class CountTokens:
-    counts: dict[str, int]
-
-
-Command = (
-    Respond | Commit | Send | Finish | Abort | FailOver | RetryWithoutThinking | MarkHealthy
-    | MarkFailed | Note | CountTokens
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    seconds: float
-    phase: Literal["first_byte", "idle"]
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptSpec:
-    """What one attempt needs to decide."""
-
-    endpoint: str
-    policy: Failover
-    timeouts: Timeouts
-    format: AnswerFormat
-    started: float  # on the clock `wait` is asked with
-    model: str = ""  # the client's, for translated answers
-    changes_health: bool = True  # only `/v1/messages` outcomes change health
-    client_credentials: bool = False  # `auth: client`: a 401/403 is about the client's key
-    may_retry_thinking: bool = True
+@dataclass(slots=True)
+class Trail:
+    """The path a request took, for `x-ccf-attempts` and the activity view."""
+
+    steps: list[str] = field(default_factory=list)
+    mapped_model: str | None = None
+
+    def __str__(self) -> str:
+        return ", ".join(self.steps)
 
 
 State = Literal["headers", "error", "answer", "stream", "relaying", "streaming", "done"]
@@ -412,7 +278,7 @@ class AttemptMachine:
         failure = failure_from_sse_error(event.data)
         status = failure.status or 502
         kind = STATUS_ERROR_TYPE.get(status, "api_error")
-        answer = Answer(status, JSON, json.dumps(error_body(kind, failure.message)).encode())
+        answer = _error_answer(status, failure.message, kind)
         self.state = "done"
         return [Note(f"sse-{status}"), *self._mark_failed(failure), FailOver(failure, answer)]
 
@@ -484,3 +350,26 @@ def is_event_stream(headers: Headers) -> bool:
 
 def _header(headers: Headers, name: str) -> str | None:
     return next((value for key, value in headers if key.lower() == name), None)
+
+
+def all_failed(
+    failures: Sequence[tuple[str, FailOver]], attempts: str
+) -> tuple[Answer, str | None]:
+    """The client's answer when no endpoint answered, and the endpoint it came from.
+
+    The last upstream error response as it came; else 502 (504 after a timeout) naming
+    every attempt; 503 when no endpoint could be tried at all.
+    """
+    answered = [(name, step.answer) for name, step in failures if step.answer is not None]
+    if answered:
+        name, answer = answered[-1]
+        return answer, name
+    if not failures:
+        return _error_answer(503, "Claude Code Fallback: no endpoint is enabled."), None
+    last = failures[-1][1].failure
+    message = f"Claude Code Fallback: every endpoint failed ({attempts}). Last: {last.message}"
+    return _error_answer(504 if last.reason == "timeout" else 502, message), None
+
+
+def _error_answer(status: int, message: str, kind: str = "api_error") -> Answer:
+    return Answer(status, JSON, json.dumps(error_body(kind, message)).encode())

@@ -62,3 +62,7 @@ class UpstreamTimeoutError(UpstreamError):
 
 class UpstreamProtocolError(UpstreamError):
     kind = "protocol"
+
+
+class SseEventTooLargeError(ValueError):
+    """An SSE event grew past the parser's maximum size without ending: a broken stream."""
