@@ -21,18 +21,14 @@ BODY_SECONDS = 30.0  # the whole request body must arrive within this (a slow bo
 CLIENT_CLOSED = 499  # nginx's status for "the client went away before the answer"
 
 
-def error_response(
-    status: int, kind: str, message: str, trail: Trail | None = None, *, close: bool = False
-) -> web.Response:
+def error_response(status: int, kind: str, message: str, *, close: bool = False) -> web.Response:
     response = web.json_response(error_body(kind, message), status=status)
     if close:
         response.force_close()
-    if trail is not None and trail.steps:
-        response.headers["x-ccf-attempts"] = str(trail)
     return response
 
 
-async def read_incoming(request: web.Request, seconds: float = BODY_SECONDS) -> Incoming:
+async def read_incoming(request: web.Request, seconds: float) -> Incoming:
     """The request, its body read whole within `seconds` (`TimeoutError` if not)."""
     async with asyncio.timeout(seconds):
         body = await request.read()
@@ -43,7 +39,7 @@ async def read_incoming(request: web.Request, seconds: float = BODY_SECONDS) -> 
 async def proxy_handler(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     try:
-        incoming = await read_incoming(request)
+        incoming = await read_incoming(request, BODY_SECONDS)
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "request_too_large", "Request body is larger than 32 MiB.")
     except TimeoutError:
