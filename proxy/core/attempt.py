@@ -59,9 +59,10 @@ from proxy.core.shaping import Headers, response_headers
 from proxy.core.sse import AFTER_COMMIT, SseEvent, SseParser, error_body, error_frame, gate
 from proxy.core.sse import is_event_stream as _is_event_stream
 
-ERROR_BODY_CAP = 1024 * 1024  # an error body is read this far to classify it; the rest dropped
-HOLD_CAP = 1024 * 1024  # a larger success answer is relayed as it arrives instead of whole
-TRANSLATE_CAP = 64 * 1024 * 1024  # a translated answer must be whole: larger ones fail over
+MiB = 1024 * 1024
+ERROR_BODY_CAP = MiB  # an error body is read this far to classify it; the rest dropped
+HOLD_CAP = MiB  # a larger success answer is relayed as it arrives instead of whole
+TRANSLATE_CAP = 64 * MiB  # a translated answer must be whole: larger ones fail over
 USAGE_TAIL = 64 * 1024  # a relayed answer's `usage` is looked for in its last bytes
 JSON: Headers = [("content-type", "application/json")]
 
@@ -168,7 +169,7 @@ class AttemptMachine:
         if self.spec.format.translates:
             if len(self.held) <= TRANSLATE_CAP:
                 return []
-            limit = TRANSLATE_CAP // (1024 * 1024)
+            limit = TRANSLATE_CAP // MiB
             return self._fail_over("protocol", f"answer larger than {limit} MiB to translate")
         return self._relay_answer() if len(self.held) > HOLD_CAP else []
 
@@ -200,7 +201,7 @@ class AttemptMachine:
 
     def _timeout_message(self, phase: str) -> str:
         if phase == "first_byte":
-            waited = "a response" if self.state == "headers" else "content"
+            waited = "response" if self.state == "headers" else "content"
             return f"{self.spec.endpoint}: no {waited} within {self.spec.timeouts.first_byte:g} s"
         idle = self.spec.timeouts.idle
         return f"{self.spec.endpoint}: timed out waiting for data (idle for {idle:g} s)"
@@ -272,7 +273,12 @@ class AttemptMachine:
         verdicts = {gate(event): event for event in reversed(events)}  # the first of each
         if "error" in verdicts:
             return self._stream_error(verdicts["error"])
-        return self._commit_stream() if "commit" in verdicts else []
+        if "commit" in verdicts:
+            return self._commit_stream()
+        if len(self.held) > HOLD_CAP:  # a stream holds only its start: this is no stream
+            message = f"{self.spec.endpoint}: no content in the first {HOLD_CAP // MiB} MiB"
+            return self._fail_over("protocol", message)
+        return []
 
     def _stream_error(self, event: SseEvent) -> list[Command]:
         failure = failure_from_sse_error(event.data)

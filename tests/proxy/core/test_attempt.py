@@ -163,7 +163,7 @@ def test_no_response_at_all_fails_over_with_nothing_to_show(event: Event, reason
 
 def test_a_first_byte_timeout_names_the_limit() -> None:
     commands = AttemptMachine(spec()).handle(TimedOut("first_byte"))
-    assert only(FailOver, commands).failure.message == "a: no a response within 90 s"
+    assert only(FailOver, commands).failure.message == "a: no response within 90 s"
 
 
 @pytest.mark.parametrize("status", [200, 400, 529])
@@ -371,6 +371,15 @@ def test_a_stream_that_ends_or_stalls_before_commit_fails_over(ending: Event, re
     commands = drive(machine, BodyChunk(stream_events([])[0]), ending)
     assert only(FailOver, commands).failure.reason == reason
     assert not any(isinstance(c, Send | Commit) for c in commands)
+
+
+def test_a_stream_that_holds_more_than_its_cap_before_commit_fails_over() -> None:
+    machine = stream_machine()
+    ping, commands = sse("ping", {"type": "ping", "pad": "x" * 1000}), []
+    while not machine.done:
+        commands += machine.handle(BodyChunk(ping * 100))
+    assert only(FailOver, commands).failure.reason == "protocol"
+    assert len(machine.held) <= HOLD_CAP + 100 * len(ping)
 
 
 class BrokenParser(SseParser):
