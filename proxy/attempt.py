@@ -62,12 +62,12 @@ class Attempt:
             return ev.FailOver(Failure(reason="no_key", message=problem), None)
         data, self.trail.mapped_model = request_data(self.incoming, endpoint)
         result = await self._try(endpoint, data, True)
-        sent = data if data is not None else self.incoming.data
-        if isinstance(result, ev.RetryWithoutThinking) and sent is not None:
+        if isinstance(result, ev.RetryWithoutThinking) and self.incoming.data is not None:
             log.info("%s refused a thinking signature; retrying without thinking", endpoint.name)
-            result = await self._try(endpoint, strip_thinking(sent), False)
+            result = await self._try(endpoint, strip_thinking(data or self.incoming.data), False)
         if isinstance(result, ev.RetryWithoutThinking):  # nothing to strip: the 400 it is
-            return Answered(answer_response(result.answer, endpoint.name, self.trail), 400)
+            answer = result.answer
+            return Answered(answer_response(answer, endpoint.name, self.trail), answer.status)
         assert result is not None
         return result
 

@@ -19,7 +19,7 @@ from proxy.upstream import Shaped
 
 
 class Format(Protocol):
-    """One wire format; the answer half is `proxy.core.attempt.AnswerFormat`."""
+    """One wire format; the answer half is `proxy.core.attempt_events.AnswerFormat`."""
 
     @property
     def translates(self) -> bool: ...

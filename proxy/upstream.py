@@ -120,9 +120,12 @@ async def send(
 
 async def next_event(response: aiohttp.ClientResponse, endpoint: str, wait: Wait) -> ev.Event:
     """The next bytes of the body, its end, or what went wrong, as the machine's event."""
+    content = response.content
     try:
-        async with asyncio.timeout(wait.seconds):
-            chunk = await response.content.readany()
+        chunk = content.read_nowait()  # what came already needs no timer
+        if not chunk and not content.at_eof():
+            async with asyncio.timeout(wait.seconds):
+                chunk = await content.readany()
     except TimeoutError:
         return ev.TimedOut(wait.phase)
     except (aiohttp.ClientError, OSError) as exc:
