@@ -94,3 +94,78 @@ async def test_a_request_body_that_does_not_arrive_in_time_is_refused(
     assert answer.startswith(b"HTTP/1.1 408")
     assert b"did not arrive within 0.3 s" in answer
     assert a.received == []
+
+
+# ---------------------------------------------------------------- time limits, as a client meets them
+
+
+def slow_for(marker: str, seconds: float):  # type: ignore[no-untyped-def]
+    """Answers at once, except requests whose body contains `marker`: after `seconds`."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        if marker.encode() in await request.read():
+            await asyncio.sleep(seconds)
+        return web.json_response(message("quick"))
+
+    return answer
+
+
+async def test_only_the_request_whose_upstream_hangs_times_out(upstreams, make_proxy) -> None:
+    a, b = await upstreams("a"), await upstreams("b")
+    a.behaviour = slow_for("slow-one", 30)
+    timeouts = "timeouts: {first_byte: 0.5, idle: 5}"
+    proxy = await make_proxy(two(a.url, b.url) + "\n" + timeouts)
+
+    async def attempts(content: str) -> str:
+        body = {**REQUEST, "messages": [{"role": "user", "content": content}]}
+        async with await proxy.post(json=body) as response:
+            await response.read()
+            return response.headers["x-ccf-attempts"]
+
+    slow = asyncio.ensure_future(attempts("slow-one"))
+    quick = await asyncio.gather(*(attempts(f"quick {i}") for i in range(20)))
+    assert quick == ["a=200"] * 20
+    assert await slow == "a=timeout, b=200"
+
+
+async def test_a_body_that_keeps_coming_is_bounded_by_idle_not_first_byte(
+    upstreams, make_proxy
+) -> None:
+    a = await upstreams("a")
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"content-type": "application/json"})
+        await response.prepare(request)
+        text = json.dumps(message("slow but steady")).encode()
+        for at in range(0, len(text), len(text) // 5 + 1):
+            await response.write(text[at : at + len(text) // 5 + 1])
+            await asyncio.sleep(0.15)  # 0.9 s in all: past first_byte, each gap within idle
+        await response.write_eof()
+        return response
+
+    a.behaviour = trickle
+    config = (
+        f'endpoints: [{{name: a, base_url: "{a.url}"}}]\ntimeouts: {{first_byte: 0.4, idle: 0.6}}'
+    )
+    proxy = await make_proxy(config)
+    async with await proxy.post(json=REQUEST) as response:
+        assert (await response.json())["content"][0]["text"] == "slow but steady"
+        assert response.headers["x-ccf-attempts"] == "a=200"
+
+
+async def test_a_client_that_leaves_is_not_a_timeout(upstreams, make_proxy) -> None:
+    a, b = await upstreams("a"), await upstreams("b")
+    a.hang()
+    proxy = await make_proxy(two(a.url, b.url) + "\ntimeouts: {first_byte: 30}")
+    task = asyncio.ensure_future(proxy.post(json=REQUEST))
+    while not a.received:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.wait_for(a.disconnected.wait(), 5)
+    for _ in range(200):
+        if proxy.runtime.activity:
+            break
+        await asyncio.sleep(0.01)
+    assert proxy.runtime.activity[-1].status == 499
+    assert b.received == []
+    assert proxy.runtime.health == {}  # a client that left counts against nobody
