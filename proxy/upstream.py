@@ -122,7 +122,7 @@ async def next_event(response: aiohttp.ClientResponse, endpoint: str, wait: Wait
     """The next bytes of the body, its end, or what went wrong, as the machine's event."""
     content = response.content
     try:
-        chunk = content.read_nowait()  # what came already needs no timer
+        chunk = content.read_nowait()  # what came already needs no timer (see read_incoming)
         if not chunk and not content.at_eof():
             async with asyncio.timeout(wait.seconds):
                 chunk = await content.readany()
