@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -11,7 +10,7 @@ from aiohttp.typedefs import Handler
 from proxy import __version__
 from proxy.admin.context import Admin
 from proxy.admin.routes import add_admin_routes
-from proxy.app_keys import RUNTIME, SESSION, SWEEPER
+from proxy.app_state import RUNTIME, SESSION
 from proxy.core.paths import LOCAL_METHODS
 from proxy.core.redact import credentials_in
 from proxy.dispatch import ByKind
@@ -19,13 +18,12 @@ from proxy.handler import MAX_BODY, proxy_handler
 from proxy.ledger.install import add_ledger
 from proxy.runtime import Runtime
 from proxy.security import guarding
-from proxy.upstream import Sweeper, new_session
+from proxy.upstream import new_session
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
     session = new_session(lambda: app[RUNTIME].config)
     app[SESSION] = session
-    app[SWEEPER] = Sweeper(asyncio.get_running_loop())
     yield
     await session.close()
 

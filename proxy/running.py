@@ -27,7 +27,7 @@ from proxy.core.config import Config
 from proxy.core.errors import PortInUseError
 from proxy.keys import KeyStore, resolve_keys
 from proxy.runtime import Runtime, SecretSink
-from proxy.server import RunningServer, settle_heap
+from proxy.server import RunningServer
 from proxy.tasks import off_loop
 from proxy.watch import ConfigWatcher
 
@@ -46,7 +46,6 @@ class ProxySetup:
     announce: Announce | None = None  # told the new URL after a port change
     grace: float = 5.0  # seconds streams in flight get at stop
     watch_interval: float = 1.0  # seconds between looks at the config file
-    settle_heap: bool = True  # freeze start-up's objects out of the collector (see server.py)
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,6 @@ async def start_proxy(
         await start_on_spare_port(runtime, server, create_app(runtime, admin))
         runtime.set_problem(blocked)
     runtime.url = server.url
-    if setup.settle_heap:
-        settle_heap()
     watcher = ConfigWatcher(changes, interval=setup.watch_interval)
     watcher.start()
     return RunningProxy(runtime, server, admin, changes, watcher, blocked)

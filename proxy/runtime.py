@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,9 +15,9 @@ from proxy.core.plan import ordered_endpoints, plan_attempts
 from proxy.core.redact import Redactor
 from proxy.core.status import Snapshot, snapshot
 from proxy.core.usage import UsageToday
+from proxy.formats import format_for
 from proxy.keys import ResolvedKeys
 from proxy.metrics import Metrics
-from proxy.wire import wire_for
 
 log = logging.getLogger("ccf.proxy")
 ACTIVITY_SIZE = 300
@@ -26,6 +26,8 @@ MAX_PATHS_KEPT = 64  # request paths whose accepting endpoints are remembered
 
 @dataclass(frozen=True, slots=True)
 class Activity:
+    """What one proxied request left behind, for the activity view."""
+
     time: float
     method: str
     path: str
@@ -40,34 +42,7 @@ class Activity:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-# What a request leaves behind, as it is recorded: a tuple costs a sixth of an `Activity`.
-# (wall time, method, path, model, mapped model, endpoint, status, latency in ms, attempts)
-ActivityRow = tuple[float, str, str, str | None, str | None, str | None, int, float, list[str]]
-
-
-class ActivityLog:
-    """The last `size` requests: recorded as rows, read as `Activity`."""
-
-    def __init__(self, size: int = ACTIVITY_SIZE) -> None:
-        self._rows: deque[ActivityRow] = deque(maxlen=size)
-        self.append = self._rows.append
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __getitem__(self, index: int) -> Activity:
-        return _activity(self._rows[index])
-
-    def __iter__(self) -> Iterator[Activity]:
-        return map(_activity, self._rows)
-
-
-def _activity(row: ActivityRow) -> Activity:
-    when, method, path, model, mapped_model, endpoint, status, latency_ms, attempts = row
-    return Activity(
-        when, method, path, model, mapped_model, endpoint, status, round(latency_ms, 1),
-        ", ".join(attempts),
-    )  # fmt: skip
+ActivityLog = deque[Activity]  # the last requests, newest last
 
 
 SecretSink = Callable[[str], None]
@@ -90,7 +65,7 @@ class Runtime:
         self.redactor = Redactor()  # what every exit masks: see proxy.core.redact
         self.health: dict[str, Health] = {}
         self.metrics = Metrics()
-        self.activity = ActivityLog()
+        self.activity: ActivityLog = deque(maxlen=ACTIVITY_SIZE)
         self.url = ""
         self.problem = ""  # what is wrong with the config file, while the last good one runs
         self._listeners: list[Callable[[], None]] = []
@@ -138,7 +113,7 @@ class Runtime:
         """The endpoints a request to `path` tries, in order (see `plan_attempts`)."""
         accepting = self._accepting.get(path)
         if accepting is None:
-            accepting = tuple(e for e in self.ordered if wire_for(e).accepts(path))
+            accepting = tuple(e for e in self.ordered if format_for(e).accepts(path))
             if len(self._accepting) < MAX_PATHS_KEPT:
                 self._accepting[path] = accepting
         now = self.clock.monotonic()

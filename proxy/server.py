@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import gc
 import logging
 from dataclasses import dataclass
 
@@ -89,18 +88,6 @@ class RunningServer:
 # Connections the kernel queues until they are accepted: at aiohttp's 128, a burst of new
 # streams (Claude Code's subagents, say) loses SYNs, and each lost one waits a second.
 LISTEN_BACKLOG = 1024
-YOUNG_GC_THRESHOLD = 50_000  # CPython's 700 makes the collector rescan in-flight requests
-
-
-def settle_heap() -> None:
-    """Freeze what start-up built and collect young objects less often.
-
-    Requests make little cyclic garbage but many short-lived containers; with the default
-    threshold a young collection ran every few requests and re-walked every live request.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, 20, 20)
 
 
 def port_in_use_message(host: str, port: int) -> str:

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from proxy.admin.context import ADMIN
 from proxy.admin.write_routes import json_object
-from proxy.app_keys import RUNTIME, SESSION
+from proxy.app_state import RUNTIME, SESSION
 from proxy.config_changes import url_port
 from proxy.core.config import Config
 from proxy.core.doctor import diagnose, report_json

@@ -12,7 +12,7 @@ from proxy.admin.context import ADMIN
 from proxy.admin.read_routes import config_payload
 from proxy.admin.transaction import change_config
 from proxy.admin.write_routes import json_object
-from proxy.app_keys import RUNTIME
+from proxy.app_state import RUNTIME
 from proxy.config_changes import url_port
 from proxy.config_file import read_raw
 from proxy.core.config import Config

@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from proxy.app_keys import RUNTIME, SESSION
+from proxy.app_state import RUNTIME, SESSION
 from proxy.core.config import Endpoint, Secret
 from proxy.core.errors import ApiError, UpstreamError
 from proxy.core.model_list import model_ids, models_url

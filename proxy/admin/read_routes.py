@@ -10,7 +10,7 @@ from aiohttp import web
 from proxy.admin.claude_code import setup_view
 from proxy.admin.context import ADMIN
 from proxy.admin.views import activity, counters, endpoint_rows, key_info, overrides
-from proxy.app_keys import RUNTIME
+from proxy.app_state import RUNTIME
 from proxy.config_file import read_raw
 from proxy.core.config import FieldError, parse_config
 from proxy.core.config_edit import editable_view

@@ -12,7 +12,7 @@ from proxy.admin.context import ADMIN
 from proxy.admin.probe import ProbeResult, probe
 from proxy.admin.read_routes import config_payload
 from proxy.admin.transaction import change_config, change_keys
-from proxy.app_keys import RUNTIME, SESSION
+from proxy.app_state import RUNTIME, SESSION
 from proxy.config_changes import PlanKeys, url_port
 from proxy.core import config_edit
 from proxy.core.config import Config, Endpoint

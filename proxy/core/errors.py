@@ -124,5 +124,6 @@ class SmokeError(PackagingError):
     """A smoke check of the frozen app failed; the message says which and what was seen."""
 
 
-class SseEventTooLargeError(UpstreamProtocolError):
-    """An event stream sent more than the maximum event size without a blank line."""
+class SseEventTooLargeError(UpstreamProtocolError, ValueError):
+    """An event stream sent more than the maximum event size without a blank line (a
+    ValueError too, as the stream parsers raise for any stream they cannot frame)."""

@@ -48,65 +48,11 @@ def _relayable(
     ]
 
 
-KEEP, DROP, CONNECTION = "keep", "drop", "connection"
-
-
-class HeaderFilter:
-    """`_relayable` for one fixed `dropped` set, remembering each header name's verdict.
-
-    Clients send the same few names on every request, and lower-casing and testing each
-    of them again cost three times the rest of the filtering. A Connection header that
-    names anything not already dropped sends the request down the general path.
-    """
-
-    MAX_NAMES = 512  # a client inventing names cannot grow the memory without bound
-
-    def __init__(self, dropped: frozenset[str], prefixes: tuple[str, ...] = _OWN_PREFIXES) -> None:
-        self.dropped = dropped
-        self.prefixes = prefixes
-        self.verdicts: dict[str, str] = {}
-
-    def __call__(self, headers: Collection[tuple[str, str]]) -> Headers:
-        verdicts = self.verdicts
-        kept = []
-        for pair in headers:
-            verdict = verdicts.get(pair[0]) or self._learn(pair[0])
-            if verdict is KEEP:
-                kept.append(pair)
-            elif verdict is CONNECTION and not self._names_only_dropped(pair[1]):
-                return _relayable(headers, self.dropped, self.prefixes)
-        return kept
-
-    def _learn(self, name: str) -> str:
-        lower = name.lower()
-        if lower == "connection":
-            verdict = CONNECTION
-        elif lower in self.dropped or lower.startswith(self.prefixes):
-            verdict = DROP
-        else:
-            verdict = KEEP
-        if len(self.verdicts) < self.MAX_NAMES:
-            self.verdicts[name] = verdict
-        return verdict
-
-    def _names_only_dropped(self, connection: str) -> bool:
-        return all(token.strip().lower() in self.dropped for token in connection.split(","))
-
-
-_REQUEST_FILTERS = {
-    "client": HeaderFilter(_DROPPED_REQUEST),
-    "own": HeaderFilter(_DROPPED_WITH_CREDENTIALS),
-}
-_RESPONSE_FILTER = HeaderFilter(_DROPPED_RESPONSE, _RESPONSE_PREFIXES)
-
-
 def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> Headers:
     """The headers an attempt at `endpoint` sends, from the client's headers."""
-    own = _REQUEST_FILTERS["client" if endpoint.auth == "client" else "own"]
-    if endpoint.headers:  # overridden or removed by the endpoint's config
-        shaped = _relayable(client, own.dropped | {name for name, _ in endpoint.headers})
-    else:
-        shaped = own(client)
+    dropped = _DROPPED_REQUEST if endpoint.auth == "client" else _DROPPED_WITH_CREDENTIALS
+    overridden = {name for name, _ in endpoint.headers}  # or removed by the config
+    shaped = _relayable(client, dropped | overridden if overridden else dropped)
     shaped.extend(
         (name, value)
         for name, value in endpoint.headers
@@ -123,7 +69,7 @@ def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> 
 def response_headers(upstream: Collection[tuple[str, str]]) -> Headers:
     """Upstream response headers fit to relay: no hop-by-hop, length or encoding, and no
     cookies or CORS headers."""
-    return _RESPONSE_FILTER(upstream)
+    return _relayable(upstream, _DROPPED_RESPONSE, _RESPONSE_PREFIXES)
 
 
 def target_url(endpoint: Endpoint, path: str, query: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from proxy.core.body import counts_only, usage_totals
+from proxy.core.body import counts_only, parse_json_object
 from proxy.core.config import PRICE_KINDS, Endpoint, FieldError, Price, parse_price
 
 PER_MTOK = 1_000_000
@@ -26,11 +26,11 @@ class Tokens:
 
 def tokens_of(usage: object) -> Tokens:
     """The counts of an Anthropic `usage` object (OpenAI answers arrive translated), given
-    as parsed (a stream's events, a parsed text) or as text (`usage_text` of a whole answer);
+    as counted by the attempt (`proxy.core.body.find_usage`) or as a `usage` object's text;
     anything else counts nothing."""
     if not usage:
         return Tokens()
-    counts = usage_totals([usage]) if isinstance(usage, bytes) else counts_only(usage)
+    counts = counts_only(parse_json_object(usage) if isinstance(usage, bytes) else usage)
     if not counts:
         return Tokens()
     return Tokens(

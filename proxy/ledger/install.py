@@ -12,12 +12,12 @@ from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from proxy.app_keys import RUNTIME
+from proxy.app_state import RUNTIME
+from proxy.incoming import Incoming
 from proxy.ledger.prices import bundled_prices
 from proxy.ledger.schema import default_path
 from proxy.ledger.writer import Ledger
 from proxy.runtime import Runtime
-from proxy.wire import Incoming
 
 LEDGER = web.AppKey("usage_ledger", Ledger)
 USAGE = web.RequestKey("ccf_usage", object)  # the answer's `usage`, set by the handler

@@ -54,7 +54,6 @@ async def running(tmp_path: Path, clock):
         announce=announced.append,
         grace=0.5,
         watch_interval=3600,
-        settle_heap=False,
     )
     proxy = await start_proxy(setup, load_config(path, setup.env))
     yield proxy, announced

@@ -168,7 +168,7 @@ async def served(tmp_path: Path, clock):
     path = tmp_path / "config.yaml"
     path.write_text(ONE)
     store = MemoryKeys({"__admin__": "t" * 32})
-    setup = ProxySetup(path, ENV, store, clock, grace=0.5, watch_interval=3600, settle_heap=False)
+    setup = ProxySetup(path, ENV, store, clock, grace=0.5, watch_interval=3600)
     proxy = await start_proxy(setup, load_config(path, ENV))
     yield path, proxy.runtime, proxy.watcher, proxy.server
     await proxy.stop()

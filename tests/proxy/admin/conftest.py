@@ -26,9 +26,7 @@ async def admin_proxy(tmp_path: Path, clock) -> AsyncIterator[AdminFactory]:
         path.write_text(yaml_text)
         env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), **(env or {})}
         store = MemoryKeys({"__admin__": TOKEN, **(keys or {})})
-        setup = ProxySetup(
-            path, env, store, clock, grace=0.5, watch_interval=3600, settle_heap=False
-        )
+        setup = ProxySetup(path, env, store, clock, grace=0.5, watch_interval=3600)
         started = await start_proxy(setup, load_config(path, env))
         proxy = AdminProxy(started, store, path, aiohttp.ClientSession())
         running.append(proxy)

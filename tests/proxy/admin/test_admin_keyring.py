@@ -70,7 +70,7 @@ async def test_admin_api_keys_and_renames_go_to_the_keyring(
         f"listen: {{port: 0}}\nendpoints: [{{name: kr-one, base_url: '{a.url}', auth: bearer}}]\n"
     )
     token = ensure_admin_token(store)
-    setup = ProxySetup(path, {}, store, clock, grace=0.5, settle_heap=False)
+    setup = ProxySetup(path, {}, store, clock, grace=0.5)
     server = await start_proxy(setup, load_config(path, {}))
     headers = {"Authorization": f"Bearer {token}"}
     try:

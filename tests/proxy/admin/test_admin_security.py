@@ -288,8 +288,8 @@ async def test_the_activity_and_endpoint_views_mask_echoed_keys(upstreams, admin
 
     async def echo(request: web.Request) -> web.Response:
         message = f"invalid x-api-key {request.headers.get('x-api-key')}"
-        error = {"type": "error", "error": {"type": "authentication_error", "message": message}}
-        return web.json_response(error, status=401)
+        error = {"type": "error", "error": {"type": "overloaded_error", "message": message}}
+        return web.json_response(error, status=529)  # a failure that marks the endpoint
 
     a.behaviour = echo
     bodies: list[str] = []
@@ -300,14 +300,14 @@ async def test_the_activity_and_endpoint_views_mask_echoed_keys(upstreams, admin
         headers={"x-api-key": client_key},
     ) as response:
         bodies.append(await response.text())
-        assert response.status == 401
+        assert response.status == 529
     async with proxy.session.post(
         f"{proxy.url}/v1/keys/{in_path}",
         json={"model": "m", "messages": []},
         headers={"x-api-key": client_key},
     ) as response:
         bodies.append(await response.text())
-        assert response.status == 401
+        assert response.status == 529
     endpoints = await proxy.json("GET", "endpoints")
     activity = await proxy.json("GET", "activity")
     assert "***" in endpoints["endpoints"][0]["last_error"]

@@ -9,9 +9,7 @@ from hypothesis import strategies as st
 from proxy.core.config import Endpoint, Secret, parse_endpoint
 from proxy.core.shaping import (
     HOP_BY_HOP,
-    HeaderFilter,
     Headers,
-    _relayable,
     request_headers,
     response_headers,
     target_url,
@@ -169,26 +167,6 @@ def test_shaped_headers_never_leak(client: Headers, auth: str, with_key: bool) -
         )
     else:
         assert KEY.value not in str(shaped)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(CLIENT_HEADERS, min_size=1, max_size=4),
-    st.sampled_from([HOP_BY_HOP, HOP_BY_HOP | {"host", "x-custom"}]),
-)
-def test_the_remembering_filter_agrees_with_the_general_one(
-    requests: list[Headers], dropped: frozenset[str]
-) -> None:
-    """Request after request (so remembered verdicts are used), whatever Connection says."""
-    remembering = HeaderFilter(dropped)
-    for headers in requests:
-        assert remembering(headers) == _relayable(headers, dropped)
-
-
-def test_the_filter_remembers_a_bounded_number_of_names() -> None:
-    remembering = HeaderFilter(HOP_BY_HOP)
-    remembering([(f"x-made-up-{i}", "1") for i in range(HeaderFilter.MAX_NAMES + 100)])
-    assert len(remembering.verdicts) == HeaderFilter.MAX_NAMES
 
 
 # ---------------------------------------------------------------- responses

@@ -1,76 +1,26 @@
-"""Per-format adapters: what an attempt sends, and how answers become Anthropic's format."""
+"""The endpoints' wire formats: what an attempt sends, and how answers become Anthropic's."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from proxy.core.body import (
-    dump,
-    looks_like_json_object,
-    parse_json_object,
-    sniff_model,
-    with_model,
-)
-from proxy.core.config import Endpoint
+from proxy.core.attempt_events import StreamTranslator
+from proxy.core.body import dump, parse_json_object, with_model
+from proxy.core.config import Endpoint, Secret
 from proxy.core.openai.request import anthropic_to_openai
 from proxy.core.openai.response import openai_error_to_anthropic, openai_to_anthropic
 from proxy.core.openai.stream import StreamTranslator as OpenAIStreamTranslator
+from proxy.core.shaping import request_headers, target_url
+from proxy.incoming import Incoming
+from proxy.upstream import Shaped
 
 
-class Incoming:
-    """The client's request, read once. The JSON body is parsed only when something needs it."""
-
-    __slots__ = (
-        "_data", "_model", "_parsed", "body", "changes_health", "headers", "method", "path",
-        "query",
-    )  # fmt: skip
-
-    def __init__(
-        self, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.body = body
-        self._data: dict[str, Any] | None = None
-        self._parsed = False
-        self._model: str | bool | None = False  # False: not looked for yet
-        self.changes_health = method == "POST" and path == "/v1/messages"
+class Format(Protocol):
+    """One wire format; the answer half is `proxy.core.attempt_events.AnswerFormat`."""
 
     @property
-    def data(self) -> dict[str, Any] | None:
-        """The body as a JSON object (parsed on first use), or None when it is not one."""
-        if not self._parsed:
-            self._data = parse_json_object(self.body) if self.is_json else None
-            self._parsed = True
-        return self._data
+    def translates(self) -> bool: ...
 
-    @property
-    def is_json(self) -> bool:
-        return looks_like_json_object(self.body)
-
-    @property
-    def model(self) -> str | None:
-        """The requested model, looked for once."""
-        if self._model is False:
-            self._model = self._find_model()
-        return self._model if isinstance(self._model, str) else None
-
-    def _find_model(self) -> str | None:
-        if self._parsed:
-            model = self._data.get("model") if self._data else None
-            return model if isinstance(model, str) else None
-        return sniff_model(self.body)
-
-
-class StreamTranslator(Protocol):
-    def feed(self, chunk: bytes) -> bytes: ...
-
-    def finish(self) -> bytes: ...
-
-
-class Wire(Protocol):
     def accepts(self, path: str) -> bool: ...
 
     def body(self, incoming: Incoming, data: dict[str, Any] | None) -> bytes: ...
@@ -82,8 +32,10 @@ class Wire(Protocol):
     def translator(self, model: str) -> StreamTranslator | None: ...
 
 
-class AnthropicWire:
+class AnthropicFormat:
     """Native Anthropic endpoints: bytes pass through; only the model may be rewritten."""
+
+    translates = False
 
     def accepts(self, path: str) -> bool:
         return True
@@ -101,8 +53,10 @@ class AnthropicWire:
         return None
 
 
-class OpenAIWire:
+class OpenAIFormat:
     """Chat Completions endpoints: requests and answers translated in the pure core."""
+
+    translates = True
 
     def accepts(self, path: str) -> bool:
         return path == "/v1/messages"
@@ -123,6 +77,15 @@ class OpenAIWire:
         return OpenAIStreamTranslator(model)
 
 
+def shaped_request(
+    incoming: Incoming, endpoint: Endpoint, key: Secret | None, data: dict[str, Any] | None
+) -> Shaped:
+    """What an attempt at `endpoint` sends: method, URL, headers and `data` (or the body)."""
+    url = target_url(endpoint, incoming.path, incoming.query)
+    headers = request_headers(incoming.headers, endpoint, key)
+    return incoming.method, url, headers, format_for(endpoint).body(incoming, data)
+
+
 def request_data(
     incoming: Incoming, endpoint: Endpoint
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -135,8 +98,8 @@ def request_data(
     return with_model(data, endpoint.models)
 
 
-WIRES: dict[str, Wire] = {"anthropic": AnthropicWire(), "openai": OpenAIWire()}
+FORMATS: dict[str, Format] = {"anthropic": AnthropicFormat(), "openai": OpenAIFormat()}
 
 
-def wire_for(endpoint: Endpoint) -> Wire:
-    return WIRES[endpoint.format]
+def format_for(endpoint: Endpoint) -> Format:
+    return FORMATS[endpoint.format]
