@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from proxy.admin.context import claude_config_dir
+from proxy.config_changes import url_port
 from proxy.core.envsnippets import SHELLS, Shell, snippet
 from proxy.core.errors import DesktopError
+from proxy.doctor.stop import stop_using
 from tray_app import desktop, logs
 from tray_app.autostart import Autostart
 from tray_app.contract import ProxyServiceLike
@@ -30,6 +34,7 @@ from tray_app.menu_model import (
     RestartProxy,
     SetAutostart,
     SetPaused,
+    StopUsing,
 )
 
 log = logging.getLogger(__name__)
@@ -57,6 +62,7 @@ class Actions:
     autostart: Autostart | None = None
     copy_text: Callable[[str], None] = desktop.copy_text
     open_folder: Callable[[Path], None] = desktop.open_folder
+    claude_dir: Path = field(default_factory=lambda: claude_config_dir(os.environ))
     children: list[object] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _opening: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -87,6 +93,10 @@ class Actions:
                 self._set_autostart(enabled)
             case RestartProxy():
                 self.service.restart()
+            case StopUsing():
+                restored = stop_using(self.claude_dir, url_port(self.service.url))
+                title = "Claude Code goes direct again" if restored.changed else "Nothing to change"
+                self.notify(title, restored.message())
             case Quit():
                 self.quit()
 
@@ -165,6 +175,7 @@ _FIXED_DESCRIPTIONS: dict[type, str] = {
     OpenSettings: "Opening settings",
     OpenLogs: "Opening the log folder",
     RestartProxy: "Restarting the proxy",
+    StopUsing: "Stopping the use of the proxy",
     Quit: "Quitting",
 }
 

@@ -78,11 +78,26 @@ class RestartProxy:
 
 
 @dataclass(frozen=True, slots=True)
+class StopUsing:
+    """Give Claude Code's settings.json back what it said before the app wrote to it."""
+
+
+@dataclass(frozen=True, slots=True)
 class Quit:
     pass
 
 
-Command = Pin | SetPaused | CopyEnv | OpenSettings | OpenLogs | SetAutostart | RestartProxy | Quit
+Command = (
+    Pin
+    | SetPaused
+    | CopyEnv
+    | OpenSettings
+    | OpenLogs
+    | SetAutostart
+    | RestartProxy
+    | StopUsing
+    | Quit
+)
 
 
 # ------------------------------------------------------------------ menu tree
@@ -295,6 +310,7 @@ def build_menu(
             checked=autostart_enabled,
             enabled=autostart_available,
         ),
+        Item("Stop using the proxy", StopUsing()),
         SEPARATOR,
         Item("Quit", Quit()),
     )

@@ -256,3 +256,27 @@ def test_copying_and_opening_logs_say_what_happened(h: Harness) -> None:
     assert "ccf.log" in h.notices[2][1]
     for title, message in h.notices:
         assert title.lower() not in message.lower()
+
+
+def test_stop_using_gives_settings_json_its_earlier_values_back(h: Harness, tmp_path: Path) -> None:
+    claude = tmp_path / "claude"
+    claude.mkdir()
+    settings = claude / "settings.json"
+    backup = claude / "settings.json.ccf-backup"
+    backup.write_text('{"env": {"ANTHROPIC_BASE_URL": "https://relay.example"}}')
+    settings.write_text('{"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:8765"}}')
+    h.actions.claude_dir = claude
+    h.actions.run(m.StopUsing())
+    assert '"https://relay.example"' in settings.read_text()
+    assert h.notices[-1][0] == "Claude Code goes direct again"
+    h.actions.run(m.StopUsing())  # already direct: said so, nothing written
+    assert h.notices[-1][0] == "Nothing to change"
+
+
+def test_stop_using_reports_a_broken_settings_file(h: Harness, tmp_path: Path) -> None:
+    (tmp_path / "settings.json").write_text("{not json")
+    h.actions.claude_dir = tmp_path
+    h.actions.run(m.StopUsing())
+    _, message = h.notices[-1]
+    assert "settings.json" in message
+    assert "failed" in message

@@ -115,6 +115,7 @@ def test_menu_layout_when_running() -> None:
         "Settings…",
         "Open logs",
         "Start at login",
+        "Stop using the proxy",
         "---",
         "Quit",
     ]
