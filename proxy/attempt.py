@@ -6,14 +6,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from proxy.app_keys import SWEEPER
-from proxy.core.body import strip_thinking, usage_text
+from proxy.core.body import usage_text
 from proxy.core.classify import (
     STATUS_ERROR_TYPE,
     error_type_and_message,
@@ -36,6 +36,7 @@ from proxy.core.sse import (
     is_event_stream,
     usage_of,
 )
+from proxy.core.thinking import seal_of_event, seals_of_answer
 from proxy.runtime import Runtime
 from proxy.upstream import (
     IdleBound,
@@ -45,7 +46,7 @@ from proxy.upstream import (
     read_all,
     read_chunk,
 )
-from proxy.wire import Incoming, StreamTranslator, Wire, request_data, wire_for
+from proxy.wire import Incoming, Payload, StreamTranslator, Wire, request_data, wire_for
 
 log = logging.getLogger("ccf.proxy")
 JSON = "application/json"
@@ -131,15 +132,15 @@ class Attempt:
         self.sweeper = request.app[SWEEPER]
 
     async def run(self, endpoint: Endpoint) -> Outcome:
-        data, mapped = request_data(self.incoming, endpoint)
+        data, mapped = request_data(self.incoming, endpoint, self.runtime.provenance)
         outcome = await self._try(endpoint, data, mapped)
         if not self._wants_thinking_retry(outcome):
             return outcome
-        sent = data if data is not None else self.incoming.data
-        if sent is None:
+        stripped, _ = request_data(self.incoming, endpoint, None)
+        if stripped is None:
             return outcome
         log.info("%s rejected a thinking signature; retrying without thinking", endpoint.name)
-        return await self._try(endpoint, strip_thinking(sent), mapped)
+        return await self._try(endpoint, stripped, mapped)
 
     @staticmethod
     def _wants_thinking_retry(outcome: Outcome) -> bool:
@@ -147,9 +148,7 @@ class Attempt:
             return False
         return is_invalid_thinking_signature(outcome.status, outcome.buffered.body)
 
-    async def _try(
-        self, endpoint: Endpoint, data: dict[str, Any] | None, mapped: str | None
-    ) -> Outcome:
+    async def _try(self, endpoint: Endpoint, data: Payload, mapped: str | None) -> Outcome:
         key = self.runtime.keys.keys.get(endpoint.name)
         if endpoint.needs_key and key is None:
             problem = self.runtime.keys.problems.get(endpoint.name, "no key")
@@ -185,12 +184,13 @@ class Attempt:
     ) -> Outcome:
         timeouts = self.config.timeouts
         try:
-            with SweptDeadline(timeouts.first_byte, self.sweeper):
+            within = timeouts.headers_within(self.incoming.streamed)
+            with SweptDeadline(within, self.sweeper):
                 response = await open_response(
                     self.session, endpoint.name, shaped, timeouts.connect
                 )
         except TimeoutError:
-            message = f"{endpoint.name}: no response within {timeouts.first_byte:g} s"
+            message = f"{endpoint.name}: no response within {within:g} s"
             raise UpstreamTimeoutError(message, phase="first_byte") from None
         elapsed = self.runtime.clock.monotonic() - started
         self.runtime.metrics.observe_latency(endpoint.name, elapsed)
@@ -223,21 +223,30 @@ class Attempt:
         body = await read_all(response, endpoint.name, self.config.timeouts.idle, self.sweeper.loop)
         body = wire.success_body(body, self.incoming.model or "")
         self.trail.add(endpoint.name, str(response.status))
+        if self._is_foreign(endpoint):
+            self.runtime.signatures.record(endpoint.signer, seals_of_answer(body))
         answer = Buffered(response.status, response_headers(response.headers.items()), body)
         return answered(answer, endpoint.name, self.trail, usage_text(body))
+
+    def _is_foreign(self, endpoint: Endpoint) -> bool:
+        """Whether the signatures `endpoint` makes are to be written in the book."""
+        return self.incoming.changes_health and endpoint.signer != self.runtime.provenance.primary
 
     async def _stream(
         self, endpoint: Endpoint, wire: Wire, response: aiohttp.ClientResponse, started: float
     ) -> Outcome:
         translator = wire.translator(self.incoming.model or "")
         relay = StreamRelay(endpoint.name, response, translator, self.sweeper.loop)
+        relay.seals = [] if self._is_foreign(endpoint) else None
         timeouts = self.config.timeouts
-        left = started + timeouts.first_byte - self.runtime.clock.monotonic()
+        within = timeouts.commit_within(streamed=True)
+        left = started + (within or 0.0) - self.runtime.clock.monotonic()
+        bound = nullcontext() if within is None else SweptDeadline(max(left, 0.0), self.sweeper)
         try:
-            with SweptDeadline(max(left, 0.0), self.sweeper):
+            with bound:
                 failure = await relay.hold(timeouts.idle)
         except TimeoutError:
-            message = f"{endpoint.name}: no content within {timeouts.first_byte:g} s"
+            message = f"{endpoint.name}: no content within {within:g} s"
             raise UpstreamTimeoutError(message, phase="first_byte") from None
         if failure is not None:
             self.trail.add(endpoint.name, f"sse-{failure.status}")
@@ -252,6 +261,8 @@ class Attempt:
         if self.incoming.changes_health:
             self.runtime.record_success(endpoint.name, started)
         await relay.commit(self.request, out, timeouts.idle)
+        if relay.seals is not None:
+            self.runtime.signatures.record(endpoint.signer, relay.seals)
         return Answered(out, response.status, usage=relay.usage)
 
 
@@ -264,7 +275,7 @@ class StreamRelay:
     """Holds a stream until its first content block, then relays it byte for byte."""
 
     __slots__ = (
-        "endpoint", "error_event", "finished", "held", "loop", "parser", "response",
+        "endpoint", "error_event", "finished", "held", "loop", "parser", "response", "seals",
         "translator", "usage",
     )  # fmt: skip
 
@@ -285,6 +296,7 @@ class StreamRelay:
         self.usage: dict[str, int] = {}
         self.finished = False
         self.error_event: SseEvent | None = None
+        self.seals: list[str] | None = None  # thinking signatures, when they are collected
 
     def _translate(self, chunk: bytes) -> bytes:
         return self.translator.feed(chunk) if self.translator else chunk
@@ -298,6 +310,8 @@ class StreamRelay:
         verdict = "hold"
         for event in events:
             self.usage.update(usage_of(event))
+            if self.seals is not None and (found := seal_of_event(event.event, event.data)):
+                self.seals.append(found)
             if event.event == "message_stop":
                 self.finished = True
             state = gate(event)

@@ -11,7 +11,7 @@ from proxy.app_keys import RUNTIME, SESSION
 from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
 from proxy.core.sse import error_body
 from proxy.runtime import Runtime
-from proxy.wire import Incoming
+from proxy.wire import Incoming, fitted_plan
 
 log = logging.getLogger("ccf.proxy")
 MAX_BODY = 32 * 1024 * 1024
@@ -67,7 +67,10 @@ async def failover(
         plan = plan[:1]  # not JSON: no model to map, so no translation; forward to one endpoint
     session = request.app[SESSION]
     failures: list[tuple[FellThrough, str]] = []
-    for endpoint in plan:
+    for endpoint, skipped in fitted_plan(incoming, plan):
+        if skipped:
+            trail.add(endpoint.name, f"skipped({skipped})")
+            continue
         outcome = await Attempt(runtime, session, request, incoming, trail).run(endpoint)
         if isinstance(outcome, Answered):
             runtime.metrics.count_tokens(endpoint.name, outcome.usage)

@@ -13,6 +13,7 @@ from proxy.core.config import Config, Endpoint
 from proxy.core.health import HEALTHY, Failure, Health, after_failure, after_success
 from proxy.core.plan import ordered_endpoints, plan_attempts
 from proxy.core.status import Snapshot, snapshot
+from proxy.core.thinking import Provenance, SignatureBook
 from proxy.keys import ResolvedKeys
 from proxy.metrics import Metrics
 from proxy.wire import wire_for
@@ -71,6 +72,12 @@ def _activity(row: ActivityRow) -> Activity:
 SecretSink = Callable[[str], None]
 
 
+def primary_provenance(config: Config, book: SignatureBook) -> Provenance:
+    """Signatures the book does not know are taken as the first enabled endpoint's."""
+    primary = next((e.signer for e in config.endpoints if e.enabled), "")
+    return Provenance(primary, book)
+
+
 class Runtime:
     def __init__(
         self,
@@ -82,6 +89,8 @@ class Runtime:
         self._config = config
         self.ordered = ordered_endpoints(config)  # kept with the config it comes from
         self._accepting: dict[str, tuple[Endpoint, ...]] = {}  # per path: those that take it
+        self.signatures = SignatureBook()
+        self.provenance = primary_provenance(config, self.signatures)
         self.keys = keys
         self.clock = clock
         self.secret_sink = secret_sink
@@ -163,6 +172,7 @@ class Runtime:
         names = {e.name for e in config.endpoints}
         self._config = config
         self.ordered = ordered_endpoints(config)
+        self.provenance = primary_provenance(config, self.signatures)
         self._accepting = {}
         self.keys = keys
         self.health = {name: h for name, h in self.health.items() if name in names}

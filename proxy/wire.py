@@ -9,15 +9,20 @@ from proxy.core.body import (
     looks_like_json_object,
     parse_json_object,
     sniff_model,
-    with_model,
+    sniff_stream,
 )
 from proxy.core.config import Endpoint
+from proxy.core.limits import Needs, Step, fit_plan, needs_of
 from proxy.core.openai import StreamTranslator as OpenAIStreamTranslator
 from proxy.core.openai import (
     anthropic_to_openai,
     openai_error_to_anthropic,
     openai_to_anthropic,
 )
+from proxy.core.rewrite import rewrite_anthropic, rewrite_data
+from proxy.core.thinking import Provenance
+
+Payload = bytes | dict[str, Any] | None  # Anthropic: the bytes to send; OpenAI: the request
 
 
 class Incoming:
@@ -50,6 +55,13 @@ class Incoming:
         return self._data
 
     @property
+    def streamed(self) -> bool:
+        """Whether the client asked for a stream (`"stream": true`)."""
+        if self._parsed:
+            return self._data is not None and self._data.get("stream") is True
+        return sniff_stream(self.body)
+
+    @property
     def is_json(self) -> bool:
         return looks_like_json_object(self.body)
 
@@ -76,7 +88,7 @@ class StreamTranslator(Protocol):
 class Wire(Protocol):
     def accepts(self, path: str) -> bool: ...
 
-    def body(self, incoming: Incoming, data: dict[str, Any] | None) -> bytes: ...
+    def body(self, incoming: Incoming, data: Payload) -> bytes: ...
 
     def success_body(self, body: bytes, model: str) -> bytes: ...
 
@@ -91,8 +103,8 @@ class AnthropicWire:
     def accepts(self, path: str) -> bool:
         return True
 
-    def body(self, incoming: Incoming, data: dict[str, Any] | None) -> bytes:
-        return incoming.body if data is None or data is incoming.data else dump(data)
+    def body(self, incoming: Incoming, data: Payload) -> bytes:
+        return data if isinstance(data, bytes) else incoming.body
 
     def success_body(self, body: bytes, model: str) -> bytes:
         return body
@@ -110,8 +122,8 @@ class OpenAIWire:
     def accepts(self, path: str) -> bool:
         return path == "/v1/messages"
 
-    def body(self, incoming: Incoming, data: dict[str, Any] | None) -> bytes:
-        return incoming.body if data is None else dump(anthropic_to_openai(data))
+    def body(self, incoming: Incoming, data: Payload) -> bytes:
+        return dump(anthropic_to_openai(data)) if isinstance(data, dict) else incoming.body
 
     def success_body(self, body: bytes, model: str) -> bytes:
         data = parse_json_object(body)
@@ -127,15 +139,27 @@ class OpenAIWire:
 
 
 def request_data(
-    incoming: Incoming, endpoint: Endpoint
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The JSON body for `endpoint` (None or the same object: unchanged) and its mapped model."""
-    if endpoint.format == "anthropic" and not endpoint.models:
-        return None, None  # the body passes as it came: no need to parse it
+    incoming: Incoming, endpoint: Endpoint, provenance: Provenance | None
+) -> tuple[Payload, str | None]:
+    """What `endpoint` is sent (None: the body as it came) and the model it now names.
+    `provenance` None strips every thinking block (the retry after a signature 400)."""
+    if endpoint.format == "anthropic":
+        rewritten = rewrite_anthropic(incoming.body, endpoint, provenance)
+        return rewritten.body, rewritten.mapped
     data = incoming.data
     if data is None:
         return None, None
-    return with_model(data, endpoint.models)
+    return rewrite_data(data, endpoint)
+
+
+def request_needs(incoming: Incoming) -> Needs | None:
+    data = incoming.data
+    return None if data is None else needs_of(data)
+
+
+def fitted_plan(incoming: Incoming, plan: tuple[Endpoint, ...]) -> list[Step]:
+    """The plan with the endpoints whose `limits` cannot take the request marked skipped."""
+    return fit_plan(plan, lambda: request_needs(incoming))
 
 
 WIRES: dict[str, Wire] = {"anthropic": AnthropicWire(), "openai": OpenAIWire()}

@@ -34,6 +34,21 @@ def sniff_model(body: bytes) -> str | None:
     return match.group(1).decode("utf-8", "replace") if match else None
 
 
+_STREAM_RE = re.compile(rb'"stream"\s*:\s*(true|false)')
+
+
+def sniff_stream(body: bytes) -> bool:
+    """Whether the request asks for a stream, without parsing the body: the last
+    `"stream": true|false` in the text, exact when it is the top-level key (Claude Code
+    writes it last)."""
+    at = body.rfind(b'"stream"')
+    match = _STREAM_RE.match(body, at) if at >= 0 else None
+    if match is None:
+        matches = _STREAM_RE.findall(body)
+        return bool(matches) and matches[-1] == b"true"
+    return match.group(1) == b"true"
+
+
 # An object with objects one level deep; possessive, so a cut-off body cannot backtrack.
 _USAGE_RE = re.compile(rb'"usage"\s*:\s*(\{(?:[^{}]++|\{[^{}]*+\})*+\})')
 

@@ -53,7 +53,8 @@ function collect() {
     security: { access_token: $("#gen-token").value.trim() || null },
   };
   for (const [selector, [section, key]] of Object.entries(NUMBERS)) {
-    general[section][key] = numberOrText($(selector).value);
+    const text = $(selector).value.trim();
+    general[section][key] = section === "timeouts" && text === "" ? null : numberOrText(text); // empty: default
   }
   return general;
 }

@@ -110,6 +110,10 @@ def configs(draw: st.DrawFn) -> Config:
             cooldown_seconds=first,
             max_cooldown_seconds=cap,
         ),
-        timeouts=Timeouts(connect=draw(SECONDS), first_byte=draw(SECONDS), idle=draw(SECONDS)),
+        timeouts=Timeouts(
+            connect=draw(SECONDS),
+            first_byte=draw(st.one_of(st.none(), SECONDS)),
+            idle=draw(SECONDS),
+        ),
         security=Security(access_token=Secret(token) if token else None),
     )
