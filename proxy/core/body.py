@@ -144,4 +144,8 @@ def _without_thinking(message: Any) -> Any:
 
 
 def dump(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (half an emoji): written as its escape
+        return json.dumps(data, separators=(",", ":")).encode()

@@ -10,6 +10,7 @@ dropped; only tools with an input schema are sent.
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any
 
 from proxy.core.openai.content import dict_field, dicts_of
@@ -48,7 +49,10 @@ def _sampling(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A JSON number that is finite (Python's parser also reads `1e400` as infinity, and NaN)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _tooling(body: dict[str, Any]) -> dict[str, Any]:
