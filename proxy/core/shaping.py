@@ -23,19 +23,27 @@ _DROPPED_REQUEST = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
 _DROPPED_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding"}
 _CREDENTIALS = frozenset({"x-api-key", "authorization"})
 _DROPPED_WITH_CREDENTIALS = _DROPPED_REQUEST | _CREDENTIALS
+# What a third party (an OpenAI-format provider) never gets: Anthropic's protocol headers,
+# Claude Code's session and SDK headers, and the client's (Anthropic) credentials.
+THIRD_PARTY_PREFIXES = ("x-ccf-", "anthropic-", "x-claude-code-", "x-stainless-")
 
 Headers = list[tuple[str, str]]
 
 
-def _relayable(headers: Collection[tuple[str, str]], dropped: frozenset[str]) -> Headers:
-    """`headers` without `dropped`, those a Connection header names, and our own x-ccf-*."""
+def _relayable(
+    headers: Collection[tuple[str, str]],
+    dropped: frozenset[str],
+    prefixes: tuple[str, ...] = ("x-ccf-",),
+) -> Headers:
+    """`headers` without `dropped`, those a Connection header names, and those that begin
+    with one of `prefixes` (our own x-ccf-*, at least)."""
     listed = [value for name, value in headers if name.lower() == "connection"]
     if listed:
         dropped = dropped | {t.strip().lower() for value in listed for t in value.split(",")}
     return [
         pair
         for pair in headers
-        if (lower := pair[0].lower()) not in dropped and not lower.startswith("x-ccf-")
+        if (lower := pair[0].lower()) not in dropped and not lower.startswith(prefixes)
     ]
 
 
@@ -52,8 +60,9 @@ class HeaderFilter:
 
     MAX_NAMES = 512  # a client inventing names cannot grow the memory without bound
 
-    def __init__(self, dropped: frozenset[str]) -> None:
+    def __init__(self, dropped: frozenset[str], prefixes: tuple[str, ...] = ("x-ccf-",)) -> None:
         self.dropped = dropped
+        self.prefixes = prefixes
         self.verdicts: dict[str, str] = {}
 
     def __call__(self, headers: Collection[tuple[str, str]]) -> Headers:
@@ -64,14 +73,14 @@ class HeaderFilter:
             if verdict is KEEP:
                 kept.append(pair)
             elif verdict is CONNECTION and not self._names_only_dropped(pair[1]):
-                return _relayable(headers, self.dropped)
+                return _relayable(headers, self.dropped, self.prefixes)
         return kept
 
     def _learn(self, name: str) -> str:
         lower = name.lower()
         if lower == "connection":
             verdict = CONNECTION
-        elif lower in self.dropped or lower.startswith("x-ccf-"):
+        elif lower in self.dropped or lower.startswith(self.prefixes):
             verdict = DROP
         else:
             verdict = KEEP
@@ -86,15 +95,25 @@ class HeaderFilter:
 _REQUEST_FILTERS = {
     "client": HeaderFilter(_DROPPED_REQUEST),
     "own": HeaderFilter(_DROPPED_WITH_CREDENTIALS),
+    "third-party": HeaderFilter(_DROPPED_WITH_CREDENTIALS, THIRD_PARTY_PREFIXES),
 }
+
+
+def _filter_for(endpoint: Endpoint) -> HeaderFilter:
+    if endpoint.format == "openai":
+        return _REQUEST_FILTERS["third-party"]
+    return _REQUEST_FILTERS["client" if endpoint.auth == "client" else "own"]
+
+
 _RESPONSE_FILTER = HeaderFilter(_DROPPED_RESPONSE)
 
 
 def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> Headers:
     """The headers an attempt at `endpoint` sends, from the client's headers."""
-    own = _REQUEST_FILTERS["client" if endpoint.auth == "client" else "own"]
+    own = _filter_for(endpoint)
     if endpoint.headers:  # overridden or removed by the endpoint's config
-        shaped = _relayable(client, own.dropped | {name for name, _ in endpoint.headers})
+        dropped = own.dropped | {name for name, _ in endpoint.headers}
+        shaped = _relayable(client, dropped, own.prefixes)
     else:
         shaped = own(client)
     shaped.extend(

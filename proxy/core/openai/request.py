@@ -2,7 +2,8 @@
 
 Kept: system, messages, tools, tool_choice, max_tokens, temperature, top_p, stop_sequences
 (as `stop`, the first four, OpenAI's limit), stream, metadata.user_id (as `user`, hashed
-when longer than OpenAI's 64 characters). Dropped: thinking, cache_control, top_k, and any
+when longer than OpenAI's 64 characters), structured output (`output_config.format`, or the
+older `output_format`, as `response_format`). Dropped: thinking, cache_control, top_k, and any
 field OpenAI has no counterpart for. Server tools (web search, code execution…) are
 dropped; only tools with an input schema are sent.
 """
@@ -31,6 +32,7 @@ def anthropic_to_openai(body: dict[str, Any]) -> dict[str, Any]:
     request |= _tooling(body)
     request |= _streaming(body)
     request |= _user(body.get("metadata"))
+    request |= _response_format(body)
     return request
 
 
@@ -109,3 +111,19 @@ def _user(metadata: Any) -> dict[str, Any]:
     if len(user_id) > MAX_USER_LENGTH:
         user_id = hashlib.sha256(user_id.encode()).hexdigest()
     return {"user": user_id}
+
+
+def _response_format(body: dict[str, Any]) -> dict[str, Any]:
+    """Structured output: Anthropic's JSON schema format as OpenAI's `response_format`."""
+    wanted = dict_field(dict_field(body, "output_config"), "format") or dict_field(
+        body, "output_format"
+    )
+    schema = wanted.get("schema")
+    if wanted.get("type") != "json_schema" or not isinstance(schema, dict):
+        return {}
+    name = wanted.get("name")
+    json_schema = {
+        "name": name if isinstance(name, str) and name else "response",
+        "schema": clean_schema(schema),
+    }
+    return {"response_format": {"type": "json_schema", "json_schema": json_schema}}
