@@ -24,6 +24,7 @@ from proxy.core.config import (
 Raw = dict[str, Any]
 GENERAL_SECTIONS = ("listen", "failover", "timeouts", "security")
 _DEFAULTS: dict[str, Any] = {"format": "anthropic", "enabled": True}
+_EMPTY_MEANS_NONE = ("models", "headers", "limits")
 
 
 def compact_endpoint(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def compact_endpoint(fields: Mapping[str, Any]) -> dict[str, Any]:
         if key not in fields:
             continue
         value = fields[key]
-        if _DEFAULTS.get(key, object()) == value or (key in ("models", "headers") and not value):
+        if _DEFAULTS.get(key, object()) == value or (key in _EMPTY_MEANS_NONE and not value):
             continue
         if key == "key" and fields.get("auth", "client") == "client":
             continue
