@@ -25,6 +25,7 @@ from proxy.core.classify import (
 from proxy.core.config import Endpoint
 from proxy.core.errors import UpstreamError, UpstreamResetError, UpstreamTimeoutError
 from proxy.core.health import Failure
+from proxy.core.honest import answer_failure, blames_endpoint, stream_failure
 from proxy.core.shaping import request_headers, response_headers, target_url
 from proxy.core.sse import (
     AFTER_COMMIT,
@@ -175,7 +176,8 @@ class Attempt:
         if not self.incoming.changes_health:
             return
         if isinstance(outcome, FellThrough):
-            self.runtime.record_failure(endpoint.name, outcome.failure, started)
+            if blames_endpoint(outcome.failure):
+                self.runtime.record_failure(endpoint.name, outcome.failure, started)
         elif 200 <= outcome.status < 300 and outcome.buffered is not None:
             self.runtime.record_success(endpoint.name, started)
 
@@ -194,6 +196,8 @@ class Attempt:
             raise UpstreamTimeoutError(message, phase="first_byte") from None
         elapsed = self.runtime.clock.monotonic() - started
         self.runtime.metrics.observe_latency(endpoint.name, elapsed)
+        if self.incoming.changes_health:
+            self.runtime.note_rate_limits(endpoint.name, response.headers.items(), started)
         async with response:
             if not 200 <= response.status < 300:
                 return await self._answer_error(endpoint, wire, response)
@@ -222,6 +226,10 @@ class Attempt:
     ) -> Outcome:
         body = await read_all(response, endpoint.name, self.config.timeouts.idle, self.sweeper.loop)
         body = wire.success_body(body, self.incoming.model or "")
+        content_type = response.headers.get("Content-Type", "")
+        if wrong := answer_failure(self.incoming.path, content_type, body):
+            self.trail.add(endpoint.name, f"{response.status}(not-a-message)")
+            return FellThrough(wrong)
         self.trail.add(endpoint.name, str(response.status))
         if self._is_foreign(endpoint):
             self.runtime.signatures.record(endpoint.signer, seals_of_answer(body))
@@ -253,6 +261,9 @@ class Attempt:
             body = error_body_bytes(failure)
             answer = Buffered(failure.status or 502, [("content-type", JSON)], body)
             return FellThrough(failure, answer)
+        if wrong := stream_failure(self.incoming.path, relay.started):
+            self.trail.add(endpoint.name, f"{response.status}(not-a-message)")
+            return FellThrough(wrong)
         self.trail.add(endpoint.name, str(response.status))
         out = web.StreamResponse(status=response.status)
         upstream = response_headers(response.headers.items())
@@ -276,7 +287,7 @@ class StreamRelay:
 
     __slots__ = (
         "endpoint", "error_event", "finished", "held", "loop", "parser", "response", "seals",
-        "translator", "usage",
+        "started", "translator", "usage",
     )  # fmt: skip
 
     def __init__(
@@ -297,6 +308,7 @@ class StreamRelay:
         self.finished = False
         self.error_event: SseEvent | None = None
         self.seals: list[str] | None = None  # thinking signatures, when they are collected
+        self.started = False  # a message_start was seen
 
     def _translate(self, chunk: bytes) -> bytes:
         return self.translator.feed(chunk) if self.translator else chunk
@@ -314,6 +326,8 @@ class StreamRelay:
                 self.seals.append(found)
             if event.event == "message_stop":
                 self.finished = True
+            elif event.event == "message_start":
+                self.started = True
             state = gate(event)
             if state == "error":
                 self.error_event = event

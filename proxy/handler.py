@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiohttp import web
 
 from proxy.app_keys import RUNTIME, SESSION
 from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
+from proxy.core.honest import COUNT_TOKENS
+from proxy.core.limits import needs_of
 from proxy.core.sse import error_body
 from proxy.runtime import Runtime
 from proxy.wire import Incoming, fitted_plan
@@ -77,7 +80,18 @@ async def failover(
             return outcome.response, endpoint.name
         runtime.metrics.count_failover(endpoint.name, outcome.failure.reason)
         failures.append((outcome, endpoint.name))
+    if incoming.path == COUNT_TOKENS and incoming.data is not None:
+        return counted_locally(incoming.data, trail), None
     return all_failed(failures, trail)
+
+
+def counted_locally(data: dict[str, Any], trail: Trail) -> web.Response:
+    """count_tokens when no Anthropic-format endpoint could answer: an estimate, marked as
+    one, so Claude Code's auto-compaction keeps working."""
+    response = web.json_response({"input_tokens": needs_of(data).input_tokens})
+    response.headers["x-ccf-estimate"] = "true"
+    response.headers["x-ccf-attempts"] = str(trail)
+    return response
 
 
 def all_failed(

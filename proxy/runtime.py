@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from proxy.clock import Clock
 from proxy.core.config import Config, Endpoint
 from proxy.core.health import HEALTHY, Failure, Health, after_failure, after_success
 from proxy.core.plan import ordered_endpoints, plan_attempts
+from proxy.core.ratelimit import Usage, failure_from_headers, unified_usage
 from proxy.core.status import Snapshot, snapshot
 from proxy.core.thinking import Provenance, SignatureBook
 from proxy.keys import ResolvedKeys
@@ -95,6 +96,7 @@ class Runtime:
         self.clock = clock
         self.secret_sink = secret_sink
         self.health: dict[str, Health] = {}
+        self.usage: dict[str, Usage] = {}  # what each endpoint last said of its rate limits
         self.metrics = Metrics()
         self.activity = ActivityLog()
         self.url = ""
@@ -157,6 +159,19 @@ class Runtime:
             )
             self._changed()
 
+    def note_rate_limits(
+        self, name: str, headers: Iterable[tuple[str, str]], started: float
+    ) -> None:
+        """Keep the utilisation an answer reports; cool the endpoint down now when its
+        headers say the limit is used up (before the 429 that would follow)."""
+        headers = list(headers)
+        usage = unified_usage(headers)
+        if usage is not None:
+            self.usage[name] = usage
+        failure = failure_from_headers(headers, self.clock.wall())
+        if failure is not None:
+            self.record_failure(name, failure, started)
+
     def record_success(self, name: str, started: float) -> None:
         before = self.health.get(name)
         if before is None:  # healthy already: the usual case
@@ -187,4 +202,6 @@ class Runtime:
 
     def snapshot(self) -> Snapshot:
         now = self.clock.monotonic()
-        return snapshot(self.config, self.health, now, self.url, problem=self.problem)
+        return snapshot(
+            self.config, self.health, now, self.url, problem=self.problem, usage=self.usage
+        )
