@@ -197,7 +197,7 @@ class Attempt:
         elapsed = self.runtime.clock.monotonic() - started
         self.runtime.metrics.observe_latency(endpoint.name, elapsed)
         if self.incoming.changes_health:
-            self.runtime.note_rate_limits(endpoint.name, response.headers.items(), started)
+            self.runtime.note_rate_limits(endpoint.name, response.headers, started)
         async with response:
             if not 200 <= response.status < 300:
                 return await self._answer_error(endpoint, wire, response)

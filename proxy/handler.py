@@ -12,6 +12,7 @@ from proxy.app_keys import RUNTIME, SESSION
 from proxy.attempt import Answered, Attempt, FellThrough, Trail, buffered_response
 from proxy.core.honest import COUNT_TOKENS
 from proxy.core.limits import needs_of
+from proxy.core.plan import fails_over
 from proxy.core.sse import error_body
 from proxy.runtime import Runtime
 from proxy.wire import Incoming, fitted_plan
@@ -68,6 +69,8 @@ async def failover(
     plan = runtime.plan(incoming.path)
     if incoming.body and not incoming.is_json:
         plan = plan[:1]  # not JSON: no model to map, so no translation; forward to one endpoint
+    elif not fails_over(incoming.path):
+        plan = plan[:1]
     session = request.app[SESSION]
     failures: list[tuple[FellThrough, str]] = []
     for endpoint, skipped in fitted_plan(incoming, plan):

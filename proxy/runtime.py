@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,13 @@ from proxy.clock import Clock
 from proxy.core.config import Config, Endpoint
 from proxy.core.health import HEALTHY, Failure, Health, after_failure, after_success
 from proxy.core.plan import ordered_endpoints, plan_attempts
-from proxy.core.ratelimit import Usage, failure_from_headers, unified_usage
+from proxy.core.ratelimit import (
+    MARKERS,
+    Usage,
+    anthropic_headers,
+    failure_from_headers,
+    unified_usage,
+)
 from proxy.core.status import Snapshot, snapshot
 from proxy.core.thinking import Provenance, SignatureBook
 from proxy.keys import ResolvedKeys
@@ -159,16 +165,17 @@ class Runtime:
             )
             self._changed()
 
-    def note_rate_limits(
-        self, name: str, headers: Iterable[tuple[str, str]], started: float
-    ) -> None:
+    def note_rate_limits(self, name: str, headers: Mapping[str, str], started: float) -> None:
         """Keep the utilisation an answer reports; cool the endpoint down now when its
-        headers say the limit is used up (before the 429 that would follow)."""
-        headers = list(headers)
-        usage = unified_usage(headers)
+        headers say the limit is used up (before the 429 that would follow). `headers` is
+        the answer's case-insensitive header map."""
+        if not any(marker in headers for marker in MARKERS):
+            return  # the usual answer of a non-Anthropic provider: nothing to read
+        found = anthropic_headers(headers.items())
+        usage = unified_usage(found)
         if usage is not None:
             self.usage[name] = usage
-        failure = failure_from_headers(headers, self.clock.wall())
+        failure = failure_from_headers(found, self.clock.wall())
         if failure is not None:
             self.record_failure(name, failure, started)
 

@@ -18,6 +18,15 @@ from proxy.core.health import Failure
 
 PREFIX = "anthropic-ratelimit-"
 UNIFIED = PREFIX + "unified-"
+# One of these is in every answer that carries rate-limit headers: looked up (case-blind, in
+# the answer's header map) before the headers are read one by one.
+MARKERS = (
+    UNIFIED + "status",
+    PREFIX + "requests-remaining",
+    PREFIX + "tokens-remaining",
+    PREFIX + "input-tokens-remaining",
+    PREFIX + "output-tokens-remaining",
+)
 _COUNTED = re.compile(r"anthropic-ratelimit-(requests|tokens|input-tokens|output-tokens)-remaining")
 _WINDOW = re.compile(r"anthropic-ratelimit-unified-([a-z0-9_]+)-(utilization|reset|status)")
 
@@ -51,7 +60,8 @@ class Usage:
         }
 
 
-def _lower(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+def anthropic_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The `anthropic-*` headers of an answer, by lower-case name (read once per answer)."""
     return {
         name.lower(): value.strip() for name, value in headers if name[:10].lower() == "anthropic-"
     }
@@ -74,9 +84,9 @@ def _rfc3339(text: str | None) -> float | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-def unified_usage(headers: Iterable[tuple[str, str]]) -> Usage | None:
+def unified_usage(headers: Iterable[tuple[str, str]] | dict[str, str]) -> Usage | None:
     """The subscription's utilisation from an answer's headers (None: it sent none)."""
-    found = _lower(headers)
+    found = headers if isinstance(headers, dict) else anthropic_headers(headers)
     if not any(name.startswith(UNIFIED) for name in found):
         return None
     windows: dict[str, dict[str, str]] = {}
@@ -93,11 +103,13 @@ def unified_usage(headers: Iterable[tuple[str, str]]) -> Usage | None:
     )
 
 
-def exhausted_until(headers: Iterable[tuple[str, str]], wall_now: float) -> float | None:
+def exhausted_until(
+    headers: Iterable[tuple[str, str]] | dict[str, str], wall_now: float
+) -> float | None:
     """The wall-clock time until which the endpoint will refuse (None: it will not say so):
     a unified `rejected` status, or a counted limit with nothing remaining, until a reset
-    in the future."""
-    found = _lower(headers)
+    in the future. `headers` as given, or as `anthropic_headers` found them."""
+    found = headers if isinstance(headers, dict) else anthropic_headers(headers)
     if not found:
         return None
     resets: list[float] = []
@@ -110,7 +122,9 @@ def exhausted_until(headers: Iterable[tuple[str, str]], wall_now: float) -> floa
     return max(future) if future else None
 
 
-def failure_from_headers(headers: Iterable[tuple[str, str]], wall_now: float) -> Failure | None:
+def failure_from_headers(
+    headers: Iterable[tuple[str, str]] | dict[str, str], wall_now: float
+) -> Failure | None:
     """A rate-limit failure announced by the headers of an answer that still served."""
     until = exhausted_until(headers, wall_now)
     if until is None:

@@ -276,3 +276,16 @@ async def test_after_a_streams_headers_pings_count_as_life(upstreams, make_proxy
     async with await proxy.post(json=request(stream=True)) as response:
         assert response.headers["x-ccf-attempts"] == "a=200"
         assert json.dumps("x")[1:-1].encode() in await response.read()
+
+
+async def test_a_non_api_path_gets_the_first_answer_without_a_cascade(
+    upstreams, make_proxy
+) -> None:
+    a, b = await upstreams("a"), await upstreams("b")
+    a.status(404)
+    proxy = await make_proxy(config(a.url, b.url))
+    async with proxy.session.head(proxy.url + "/") as response:
+        assert response.status == 404
+        assert response.headers["x-ccf-attempts"] == "a=404"
+    assert b.received == []
+    assert proxy.runtime.health == {}
