@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +35,22 @@ class Span:
     end: int
     key: str | None
     value: Any
+    children: tuple[Span, ...] | None = None  # for a value that was walked into
+
+
+# Which values to walk into, so their parts have spans too: a member's key maps to what to
+# walk into inside its value; an array applies its own to each element. Everything else is
+# decoded whole, once.
+Expand = Mapping[str, "Expand"]
+NOTHING: Expand = {}
 
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
 
 
 def _skip(text: str, at: int) -> int:
+    if text[at : at + 1] not in " \t\n\r":  # compact JSON, the usual case: no regex
+        return at
     match = _SPACE.match(text, at)
     return match.end() if match else at
 
@@ -58,12 +68,25 @@ def _expect(text: str, at: int, char: str) -> int:
     return at + 1
 
 
-def members(text: str, at: int) -> list[Span]:
+def members(text: str, at: int, expand: Expand = NOTHING) -> list[Span]:
     """The members of the object whose `{` is at `at` (after optional whitespace)."""
-    return _object(text, at)[0]
+    return _object(text, at, expand)[0]
 
 
-def _object(text: str, at: int) -> tuple[list[Span], int]:
+def _value(text: str, at: int, expand: Expand | None) -> tuple[Any, int, tuple[Span, ...] | None]:
+    """The value at `at`, walked into (with spans for its parts) when `expand` says so."""
+    opening = text[at : at + 1]
+    if expand is None or opening not in ("{", "["):
+        value, end = _decode(text, at)
+        return value, end, None
+    if opening == "{":
+        spans, end = _object(text, at, expand)
+        return as_dict(spans), end, tuple(spans)
+    spans, end = _array(text, at, expand)
+    return [span.value for span in spans], end, tuple(spans)
+
+
+def _object(text: str, at: int, expand: Expand) -> tuple[list[Span], int]:
     i = _skip(text, _expect(text, _skip(text, at), "{"))
     spans: list[Span] = []
     if text[i : i + 1] == "}":
@@ -73,32 +96,37 @@ def _object(text: str, at: int) -> tuple[list[Span], int]:
             raise NotEditable(f"expected a key at {i}")
         key, after_key = _decode(text, i)
         value_start = _skip(text, _expect(text, _skip(text, after_key), ":"))
-        value, end = _decode(text, value_start)
-        spans.append(Span(i, value_start, end, key, value))
+        value, end, children = _value(text, value_start, expand.get(key))
+        spans.append(Span(i, value_start, end, key, value, children))
         i = _skip(text, end)
         if text[i : i + 1] == "}":
             return spans, i + 1
         i = _skip(text, _expect(text, i, ","))
 
 
-def elements(text: str, at: int) -> list[Span]:
+def elements(text: str, at: int, expand: Expand = NOTHING) -> list[Span]:
     """The elements of the array whose `[` is at `at` (after optional whitespace)."""
+    return _array(text, at, expand)[0]
+
+
+def _array(text: str, at: int, expand: Expand) -> tuple[list[Span], int]:
     i = _skip(text, _expect(text, _skip(text, at), "["))
     spans: list[Span] = []
     if text[i : i + 1] == "]":
-        return spans
+        return spans, i + 1
+    inner = expand or None  # elements are walked into only when there is more to expand
     while True:
-        value, end = _decode(text, i)
-        spans.append(Span(i, i, end, None, value))
+        value, end, children = _value(text, i, inner)
+        spans.append(Span(i, i, end, None, value, children))
         i = _skip(text, end)
         if text[i : i + 1] == "]":
-            return spans
+            return spans, i + 1
         i = _skip(text, _expect(text, i, ","))
 
 
-def document(text: str) -> list[Span]:
+def document(text: str, expand: Expand = NOTHING) -> list[Span]:
     """The top-level members of a text that is one JSON object and nothing else."""
-    spans, end = _object(text, 0)
+    spans, end = _object(text, 0, expand)
     if _skip(text, end) != len(text):
         raise NotEditable("text after the object")
     return spans

@@ -15,13 +15,13 @@ from typing import Any
 
 from proxy.core.config import Endpoint
 from proxy.core.jsonspan import (
+    NOTHING,
     Edit,
+    Expand,
     NotEditable,
     Span,
     as_dict,
     document,
-    elements,
-    members,
     removals,
     replacement,
     splice,
@@ -30,7 +30,12 @@ from proxy.core.limits import Clamp, clamp_output
 from proxy.core.models import map_model
 from proxy.core.thinking import PLACEHOLDER, Provenance, ThinkingChange, plan_thinking
 
+KEEP_THINKING = ThinkingChange({}, thinking_off=False)
+
 _THINKING_MARKS = (b'"thinking"', b'"redacted_thinking"')
+# The parts a rewrite may edit inside: each message's content blocks. Decoded with their
+# spans in the one pass over the body.
+REQUEST_PARTS: Expand = {"messages": {"content": NOTHING}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +51,8 @@ class Rewritten:
 UNCHANGED = Rewritten()
 
 
-def _may_change(body: bytes, endpoint: Endpoint, provenance: Provenance | None) -> bool:
-    """A cheap look: could this body need any change for `endpoint`?"""
-    if endpoint.models or endpoint.limits.max_output_tokens is not None:
-        return True
+def _may_strip(body: bytes, endpoint: Endpoint, provenance: Provenance | None) -> bool:
+    """A cheap look: could this body hold thinking blocks `endpoint` would refuse?"""
     if provenance is not None and not provenance.may_strip_for(endpoint.signer):
         return False
     return any(mark in body for mark in _THINKING_MARKS)
@@ -58,23 +61,28 @@ def _may_change(body: bytes, endpoint: Endpoint, provenance: Provenance | None) 
 def rewrite_anthropic(body: bytes, endpoint: Endpoint, provenance: Provenance | None) -> Rewritten:
     """`body` as `endpoint` (Anthropic format) takes it. `provenance` None strips every
     thinking block: the retry after a signature 400."""
-    if not _may_change(body, endpoint, provenance):
+    strips = _may_strip(body, endpoint, provenance)
+    if not (strips or endpoint.models or endpoint.limits.max_output_tokens is not None):
         return UNCHANGED
     try:
         text = body.decode("utf-8")
-        return _rewrite_text(text, endpoint, provenance)
+        return _rewrite_text(text, endpoint, provenance if strips else NO_STRIP)
     except (UnicodeDecodeError, NotEditable):
         return UNCHANGED
 
 
+NO_STRIP = Provenance("")  # a stand-in: the thinking rules are not looked at
+
+
 def _rewrite_text(text: str, endpoint: Endpoint, provenance: Provenance | None) -> Rewritten:
-    spans = document(text)
+    strips = provenance is not NO_STRIP
+    spans = document(text, REQUEST_PARTS if strips else NOTHING)
     data = as_dict(spans)
-    change = plan_thinking(data, endpoint.signer, provenance)
+    change = plan_thinking(data, endpoint.signer, provenance) if strips else KEEP_THINKING
     clamp = clamp_output(data.get("max_tokens"), data.get("thinking"), _output_limit(endpoint))
     edits, mapped = _model_edits(spans, endpoint)
     edits += _limit_edits(spans, data, clamp, change.thinking_off)
-    edits += _strip_edits(text, spans, change)
+    edits += _strip_edits(spans, change)
     if not edits:
         return UNCHANGED
     new = splice(text, edits).encode("utf-8")
@@ -118,14 +126,20 @@ def _limit_edits(
     return edits
 
 
-def _strip_edits(text: str, spans: list[Span], change: ThinkingChange) -> list[Edit]:
+def _parts(span: Span) -> list[Span]:
+    if span.children is None:  # a value that was not walked into: nothing here to edit
+        raise NotEditable(f"no parts at {span.value_start}")
+    return list(span.children)
+
+
+def _strip_edits(spans: list[Span], change: ThinkingChange) -> list[Edit]:
     if not change.strip:
         return []
-    messages = elements(text, _named(spans, "messages")[-1].value_start)
+    messages = _parts(_named(spans, "messages")[-1])
     edits: list[Edit] = []
     for index, gone in change.strip.items():
-        content = _named(members(text, messages[index].value_start), "content")[-1]
-        blocks = elements(text, content.value_start)
+        content = _named(_parts(messages[index]), "content")[-1]
+        blocks = _parts(content)
         if len(gone) == len(blocks):
             edits.append(replacement(content, [PLACEHOLDER]))
         else:
