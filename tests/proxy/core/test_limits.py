@@ -135,3 +135,34 @@ def test_a_clamp_keeps_the_api_rules(max_tokens: int, budget: int, limit: int) -
         kept = budget if clamp.budget is None else clamp.budget
         assert kept < limit
         assert clamp.budget is None or clamp.budget >= 1024
+
+
+def test_default_timeouts_catch_a_black_hole() -> None:
+    from proxy.core.config import STREAM_HEADERS_SECONDS, WHOLE_HEADERS_SECONDS, Timeouts
+
+    default = Timeouts()
+    assert (default.headers_within(streamed=True), STREAM_HEADERS_SECONDS) == (15.0, 15.0)
+    assert (default.headers_within(streamed=False), WHOLE_HEADERS_SECONDS) == (600.0, 600.0)
+    assert default.commit_within(streamed=True) is None  # after the headers: idle only
+    assert parse_config({"timeouts": {"connect": 5}}, {}).timeouts == Timeouts(connect=5.0)
+    assert parse_config({"timeouts": {"first_byte": None, "idle": None}}, {}).timeouts == default
+    chosen = parse_config({"timeouts": {"first_byte": 90}}, {}).timeouts
+    assert (chosen.headers_within(True), chosen.headers_within(False)) == (90.0, 90.0)
+    assert chosen.commit_within(streamed=True) == 90.0
+
+
+@pytest.mark.parametrize(
+    ("body", "streamed"),
+    [
+        (b'{"model":"m","messages":[],"stream":true}', True),
+        (b'{"model":"m","stream" : false}', False),
+        (b'{"model":"m"}', False),
+        (b'{"stream":true,"messages":[{"content":"\\"stream\\": false"}]}', True),
+        (b'{"messages":[{"content":"say \\"stream\\":true"}],"stream":false}', False),
+        (b"", False),
+    ],
+)
+def test_a_stream_is_told_from_the_body_without_parsing(body: bytes, streamed: bool) -> None:
+    from proxy.core.body import sniff_stream
+
+    assert sniff_stream(body) is streamed
