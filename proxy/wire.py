@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from proxy.core.body import (
@@ -157,9 +158,17 @@ def request_needs(incoming: Incoming) -> Needs | None:
     return None if data is None else needs_of(data)
 
 
-def fitted_plan(incoming: Incoming, plan: tuple[Endpoint, ...]) -> list[Step]:
-    """The plan with the endpoints whose `limits` cannot take the request marked skipped."""
-    return fit_plan(plan, lambda: request_needs(incoming))
+def fitted_plan(incoming: Incoming, plan: tuple[Endpoint, ...]) -> Iterator[Step]:
+    """The plan with the endpoints whose `limits` cannot take the request marked skipped;
+    the request is looked at once, when the first endpoint with such limits comes up."""
+    found: list[Needs | None] = []
+
+    def needs() -> Needs | None:
+        if not found:
+            found.append(request_needs(incoming))
+        return found[0]
+
+    return fit_plan(plan, needs)
 
 
 WIRES: dict[str, Wire] = {"anthropic": AnthropicWire(), "openai": OpenAIWire()}

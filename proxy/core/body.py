@@ -49,6 +49,15 @@ def sniff_stream(body: bytes) -> bool:
     return match.group(1) == b"true"
 
 
+_MAX_TOKENS_RE = re.compile(rb'"max_tokens"\s*:\s*(\d{1,12})\s*[,}]')
+
+
+def max_tokens_within(body: bytes, limit: int) -> bool:
+    """Whether no whole-number `max_tokens` in the text is above `limit`, told without
+    parsing the body (a request that needs no clamp is then not parsed at all)."""
+    return all(int(found) <= limit for found in _MAX_TOKENS_RE.findall(body))
+
+
 # An object with objects one level deep; possessive, so a cut-off body cannot backtrack.
 _USAGE_RE = re.compile(rb'"usage"\s*:\s*(\{(?:[^{}]++|\{[^{}]*+\})*+\})')
 

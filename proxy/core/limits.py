@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,22 +65,22 @@ def skip_reason(limits: Limits, needs: Needs) -> str | None:
 Step = tuple[Endpoint, str | None]  # an endpoint of the plan, and why it is skipped (or None)
 
 
-def fit_plan(plan: Sequence[Endpoint], needs: Callable[[], Needs | None]) -> list[Step]:
-    """The plan with the endpoints that cannot take the request marked as skipped.
+def fit_plan(plan: Sequence[Endpoint], needs: Callable[[], Needs | None]) -> Iterator[Step]:
+    """The plan, lazily, with the endpoints that cannot take the request marked as skipped.
 
-    `needs` is asked only when an endpoint has limits that could skip (None: the body is
-    not a JSON request, so nothing is skipped). When every endpoint would be skipped, the
-    first is tried anyway: the proxy never refuses without trying.
+    `needs` is asked only when an endpoint with limits that could skip comes up (None: the
+    body is not a JSON request, so nothing is skipped); a request the primary serves is not
+    looked at. The last endpoint is never skipped when none was tried before it: the
+    proxy never refuses without trying.
     """
-    if not any(e.limits.skips for e in plan):
-        return [(endpoint, None) for endpoint in plan]
-    wanted = needs()
-    if wanted is None:
-        return [(endpoint, None) for endpoint in plan]
-    steps = [(endpoint, skip_reason(endpoint.limits, wanted)) for endpoint in plan]
-    if steps and all(reason is not None for _, reason in steps):
-        steps[0] = (steps[0][0], None)
-    return steps
+    tried = False
+    for i, endpoint in enumerate(plan):
+        reason = None
+        if endpoint.limits.skips and (tried or i < len(plan) - 1):
+            wanted = needs()
+            reason = None if wanted is None else skip_reason(endpoint.limits, wanted)
+        tried = tried or reason is None
+        yield endpoint, reason
 
 
 @dataclass(frozen=True, slots=True)

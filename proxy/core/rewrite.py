@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from proxy.core.body import max_tokens_within
 from proxy.core.config import Endpoint
 from proxy.core.jsonspan import (
     NOTHING,
@@ -62,13 +63,18 @@ def rewrite_anthropic(body: bytes, endpoint: Endpoint, provenance: Provenance | 
     """`body` as `endpoint` (Anthropic format) takes it. `provenance` None strips every
     thinking block: the retry after a signature 400."""
     strips = _may_strip(body, endpoint, provenance)
-    if not (strips or endpoint.models or endpoint.limits.max_output_tokens is not None):
+    if not (strips or endpoint.models or _may_clamp(body, endpoint)):
         return UNCHANGED
     try:
         text = body.decode("utf-8")
         return _rewrite_text(text, endpoint, provenance if strips else NO_STRIP)
     except (UnicodeDecodeError, NotEditable):
         return UNCHANGED
+
+
+def _may_clamp(body: bytes, endpoint: Endpoint) -> bool:
+    limit = endpoint.limits.max_output_tokens
+    return limit is not None and not max_tokens_within(body, limit)
 
 
 NO_STRIP = Provenance("")  # a stand-in: the thinking rules are not looked at

@@ -48,7 +48,7 @@ async def test_an_endpoint_that_takes_no_images_is_skipped(upstreams, make_proxy
         assert response.headers["x-ccf-endpoint"] == "b"
 
 
-async def test_when_every_endpoint_would_be_skipped_the_first_is_tried(
+async def test_when_every_endpoint_would_be_skipped_the_last_is_tried(
     upstreams, make_proxy
 ) -> None:
     a, b = await upstreams("a"), await upstreams("b")
@@ -60,8 +60,9 @@ async def test_when_every_endpoint_would_be_skipped_the_first_is_tried(
     )
     tools = [{"name": f"t{i}", "input_schema": {"type": "object"}} for i in range(3)]
     async with await proxy.post(json=request(tools=tools)) as response:
-        assert response.headers["x-ccf-attempts"] == "a=200"  # never refused without trying
-    assert len(a.received) == 1
+        # never refused without trying: the last endpoint is tried
+        assert response.headers["x-ccf-attempts"] == "a=skipped(tools), b=200"
+    assert len(b.received) == 1
 
 
 async def test_max_tokens_is_clamped_for_a_small_provider(upstreams, make_proxy) -> None:

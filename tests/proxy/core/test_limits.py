@@ -102,12 +102,16 @@ def test_fit_plan_skips_and_never_skips_them_all() -> None:
         asked.append(1)
         return needs
 
-    assert fit_plan([a], counted) == [(a, None)]
+    assert list(fit_plan([a], counted)) == [(a, None)]
     assert asked == []  # no limits that skip: the body is not looked at
-    assert fit_plan([a, b, c], counted) == [(a, None), (b, "images"), (c, "tools")]
-    assert fit_plan([b, c], counted) == [(b, None), (c, "tools")]
-    assert fit_plan([b, c], lambda: None) == [(b, None), (c, None)]
-    assert fit_plan([], counted) == []
+    steps = fit_plan([a, b, c], counted)
+    assert next(steps) == (a, None)
+    assert asked == []  # lazily: the primary served, nothing else was looked at
+    assert list(steps) == [(b, "images"), (c, "tools")]
+    assert list(fit_plan([b, c], counted)) == [(b, "images"), (c, None)]  # the last is tried
+    assert list(fit_plan([c], counted)) == [(c, None)]
+    assert list(fit_plan([b, c], lambda: None)) == [(b, None), (c, None)]
+    assert list(fit_plan([], counted)) == []
 
 
 def test_clamp_output() -> None:

@@ -117,3 +117,18 @@ def test_openai_data_gets_the_model_and_the_clamp() -> None:
     assert mapped == "gpt"
     same = {"model": "gpt", "max_tokens": 5}
     assert rewrite_data(same, endpoint) == (same, None)
+
+
+def test_a_body_within_the_output_limit_is_not_parsed() -> None:
+    from proxy.core.body import max_tokens_within
+
+    limited = Endpoint(name="l", base_url=PRIMARY, limits=Limits(max_output_tokens=64000))
+    within = b'{"model":"m","max_tokens":32000,"messages":[], "x": \\ud83d'  # not even JSON
+    assert rewrite_anthropic(within, limited, provenance()) == UNCHANGED
+    assert max_tokens_within(b'{"max_tokens": 64000}', 64000)
+    assert not max_tokens_within(b'{"a":{"max_tokens":1},"max_tokens" : 64001 }', 64000)
+    assert max_tokens_within(b'{"max_tokens": 1e9}', 64000)  # not a whole number: never clamped
+    above = b'{"model":"m","max_tokens":128000,"messages":[]}'
+    assert rewrite_anthropic(above, limited, provenance()).body == above.replace(
+        b"128000", b"64000"
+    )
