@@ -9,7 +9,8 @@ Tray icons, one per state colour (the glyph also differs, so the state reads wit
 - full colour for Windows/Linux: `tray-{state}-{size}.png` — a filled disc in the state
   colour with a darker rim and a white glyph: check (green: the primary serves), detour
   arrow (amber: a fallback serves), exclamation mark (red: nothing can serve), pause bars
-  (grey: paused or stopped);
+  (grey: paused or stopped), pin (blue: the endpoint the user pinned serves), and a dark
+  exclamation mark on yellow (the config file has an error; the last good one runs);
 - macOS menu bar: `tray-mac-{light|dark}-{state}-{size}.png` — the monochrome detour
   glyph, template style (black for a light menu bar, white for a dark one), with a
   coloured status dot cut into its upper right corner.
@@ -38,7 +39,10 @@ STATES: dict[str, tuple[int, int, int]] = {
     "amber": (0xF0, 0xA0, 0x20),
     "red": (0xDC, 0x3C, 0x3C),
     "grey": (0x8A, 0x90, 0x98),
+    "blue": (0x2F, 0x6F, 0xDB),
+    "yellow": (0xE8, 0xCC, 0x2A),
 }
+DARK_INK = (0x3A, 0x30, 0x00, 255)  # the glyph on yellow: white would not read
 TRAY_SIZES = (16, 22, 24, 32, 44, 48, 64)
 MAC_SIZES = (22, 44)
 APP_PNG_SIZES = (256, 512, 1024)
@@ -179,11 +183,22 @@ def pause(canvas: Canvas, fill: tuple[int, ...], ox: float, oy: float, scale: fl
         _polyline(canvas, _map([(x, 0.34), (x, 0.66)], ox, oy, scale), width, fill)
 
 
+def pin(canvas: Canvas, fill: tuple[int, ...], ox: float, oy: float, scale: float) -> None:
+    """A map pin: a round head on a short needle — 'you chose this one'."""
+    width = canvas.stroke(0.12 * scale)
+    _polyline(canvas, _map([(0.5, 0.44), (0.5, 0.76)], ox, oy, scale), width, fill)
+    x, y = canvas.at((ox + 0.5 * scale, oy + 0.38 * scale))
+    r = canvas.px(0.16 * scale)
+    ImageDraw.Draw(canvas.image).ellipse((x - r, y - r, x + r - 1, y + r - 1), fill=fill)
+
+
 STATE_GLYPHS: dict[str, Glyph] = {
     "green": check,
     "amber": detour,
     "red": exclamation,
     "grey": pause,
+    "blue": pin,
+    "yellow": exclamation,
 }
 
 
@@ -199,7 +214,8 @@ def tray_icon(state: str, size: int) -> Image.Image:
     draw = ImageDraw.Draw(canvas.image)
     draw.ellipse((0, 0, big - 1, big - 1), fill=(*_darker(colour), 255))
     draw.ellipse((rim, rim, big - 1 - rim, big - 1 - rim), fill=(*colour, 255))
-    STATE_GLYPHS[state](canvas, WHITE, 0.0, 0.0, 1.0)
+    ink = DARK_INK if state == "yellow" else WHITE
+    STATE_GLYPHS[state](canvas, ink, 0.0, 0.0, 1.0)
     return canvas.finish()
 
 

@@ -26,16 +26,20 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))
 
-from smoke import SmokeError, read_version, run_smoke  # noqa: E402
+from smoke import read_version, run_smoke  # noqa: E402
+
+from proxy import APP_SLUG, PRODUCT_NAME  # noqa: E402
+from proxy.core.errors import BuildError, SmokeError  # noqa: E402
 
 SPEC = HERE / "ccf.spec"
-SLUG = "claude-code-fallback"
-PRODUCT = "Claude Code Fallback"
+SLUG = APP_SLUG
+PRODUCT = PRODUCT_NAME
 MB = 1_000_000
 
 # Modules that must be in the frozen app, and modules of other toolkits that must not.
-APP_MODULES = ("tray_app.cli", "tray_app.tray", "proxy.headless", "proxy.admin.page", "webview")
+APP_MODULES = ("tray_app.cli", "tray_app.tray", "proxy.foreground", "proxy.admin.page", "webview")
 FOREIGN_TOOLKITS = ("tkinter", "PyQt5", "PyQt6", "PySide2", "PySide6", "qtpy", "cefpython3")
 TOOLKIT_MODULES = {
     "linux": ("gi", "pystray._appindicator", "pystray._gtk", "webview.platforms.gtk"),
@@ -56,10 +60,6 @@ LINUX_EXTRAS = (
     f"icons/{SLUG}-256.png",
     f"icons/{SLUG}-512.png",
 )
-
-
-class BuildError(Exception):
-    """A build step failed; the message says which."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,10 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-TITLE = "Claude Code Fallback stopped"
+from proxy import APP_SLUG, PRODUCT_NAME
+from proxy.core.redact import Redactor
+
+TITLE = f"{PRODUCT_NAME} stopped"
 CRASH_LOG = "crash.log"
 HEADLESS_ARGS = ("serve", "config", "key", "-h", "--help", "--version")
 
@@ -34,11 +37,11 @@ def crash_log_path() -> Path:
 
         return log_dir() / CRASH_LOG
     except Exception:  # the app's own modules may be what is broken
-        return Path(tempfile.gettempdir()) / f"claude-code-fallback-{CRASH_LOG}"
+        return Path(tempfile.gettempdir()) / f"{APP_SLUG}-{CRASH_LOG}"
 
 
 def write_crash_log(exc: BaseException, path: Path) -> Path | None:
-    text = "".join(traceback.format_exception(exc))
+    text = Redactor().redact("".join(traceback.format_exception(exc)))
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,8 +58,8 @@ def crash_message(exc: BaseException, log_path: Path | None) -> str:
         if log_path
         else "The details could not be written to a file."
     )
-    return (
-        f"Claude Code Fallback stopped because of an unexpected error:\n\n"
+    return Redactor().redact(
+        f"{PRODUCT_NAME} stopped because of an unexpected error:\n\n"
         f"{type(exc).__name__}: {exc}\n\n{where}"
     )
 
@@ -75,7 +78,7 @@ def report_crash(
     message = crash_message(exc, written)
     if sys.stderr is not None:  # None in a windowed Windows build
         with contextlib.suppress(Exception):
-            traceback.print_exception(exc, file=sys.stderr)
+            print(Redactor().redact("".join(traceback.format_exception(exc))), file=sys.stderr)
             print(message, file=sys.stderr)
     if show_dialog:
         with contextlib.suppress(Exception):
@@ -88,7 +91,7 @@ def native_dialog(title: str, message: str) -> None:
         import ctypes
 
         mb_iconerror_topmost = 0x10 | 0x40000
-        ctypes.windll.user32.MessageBoxW(None, message, title, mb_iconerror_topmost)  # type: ignore[attr-defined]
+        ctypes.windll.user32.MessageBoxW(None, message, title, mb_iconerror_topmost)
     elif sys.platform == "darwin":
         script = [
             "on run argv",

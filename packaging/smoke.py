@@ -32,6 +32,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from proxy.core.errors import SmokeError
+
 LISTENING = re.compile(rb"listening on (http://\S+)")
 CLIENT_KEY = "smoke-client-key"
 BACKUP_KEY = "smoke-backup-key-0123456789"
@@ -40,10 +42,6 @@ BACKUP_MODEL = "smoke/backup-model"
 TEXT_PARTS = ["Hel", "lo from ", "the backup", "!"]
 START_TIMEOUT = 30.0
 STREAM_GATE_TIMEOUT = 10.0
-
-
-class SmokeError(Exception):
-    """A smoke check failed; the message says which and what was seen."""
 
 
 def check(condition: bool, message: str) -> None:
@@ -60,7 +58,7 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
 
 def stream_events(model: str) -> list[bytes]:
     """A complete Anthropic message stream, one element per event."""
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_smoke",
         "type": "message",
         "role": "assistant",

@@ -2,5 +2,5 @@
 
 __version__ = "0.1.0"
 
-APP_NAME = "claude-code-fallback"
+APP_SLUG = "claude-code-fallback"  # distribution, platform folders, keyring service
 PRODUCT_NAME = "Claude Code Fallback"

@@ -2,50 +2,83 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from proxy import __version__
-from proxy.admin import add_admin_routes
 from proxy.admin.context import Admin
-from proxy.app_keys import RUNTIME, SESSION, SWEEPER
+from proxy.admin.routes import add_admin_routes
+from proxy.app_state import RUNTIME, SESSION
+from proxy.core.paths import LOCAL_METHODS
+from proxy.core.redact import credentials_in
+from proxy.dispatch import ByKind
 from proxy.handler import MAX_BODY, proxy_handler
+from proxy.ledger.install import add_ledger
 from proxy.runtime import Runtime
 from proxy.security import guarding
-from proxy.upstream import Sweeper, new_session
+from proxy.upstream import new_session
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
-    session = new_session()
+    session = new_session(lambda: app[RUNTIME].config)
     app[SESSION] = session
-    app[SWEEPER] = Sweeper(asyncio.get_running_loop())
     yield
     await session.close()
 
 
 async def health(request: web.Request) -> web.Response:
-    snapshot = request.app[RUNTIME].snapshot()
-    return web.json_response({**snapshot.to_json(), "version": __version__})
+    runtime = request.app[RUNTIME]
+    status = runtime.redactor.redact_json(runtime.snapshot().to_json())
+    return web.json_response({**status, "version": __version__})
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = request.app[RUNTIME].metrics.render()
+    runtime = request.app[RUNTIME]
+    body = runtime.redactor.redact_bytes(runtime.metrics.render())
     return web.Response(body=body, content_type="text/plain", charset="utf-8")
+
+
+def learning_credentials(handler: Handler) -> Handler:
+    """`handler`, after the redactor learned the request's own credentials: an upstream
+    may echo them into an error that /health or the log would otherwise show."""
+
+    async def learn(request: web.Request) -> web.StreamResponse:
+        request.app[RUNTIME].redactor.learn(credentials_in(request.headers.items()))
+        return await handler(request)
+
+    return learn
+
+
+def reads_only(handler: Handler) -> Handler:
+    """A local path answers GET and HEAD; anything else is a 405, never proxied."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        if request.method not in LOCAL_METHODS:
+            raise web.HTTPMethodNotAllowed(request.method, sorted(LOCAL_METHODS))
+        return await handler(request)
+
+    return answer
 
 
 def create_app(runtime: Runtime, admin: Admin | None = None) -> web.Application:
     """The proxy; with `admin`, also the settings page and its API under `/_ccf/`.
 
-    Every route is registered through `guarded`, the security check of `proxy.security`.
+    The router holds one resource, `ByKind`: each request is classified once from its raw
+    target and resolved among the routes of its kind. Every route is registered through
+    `guarded`, the security check of `proxy.security`.
     """
     app = web.Application(client_max_size=MAX_BODY)
     guarded = guarding(lambda: runtime.config)
     app[RUNTIME] = runtime
     app.cleanup_ctx.append(_client_session)
-    app.router.add_get("/health", guarded(health))
-    app.router.add_get("/metrics", guarded(metrics))
-    add_admin_routes(app, admin, guarded)
-    app.router.add_route("*", "/{tail:.*}", guarded(proxy_handler))
+    local, admin_routes = web.UrlDispatcher(), web.UrlDispatcher()
+    local.add_route("*", "/health", guarded(reads_only(health)))
+    local.add_route("*", "/metrics", guarded(reads_only(metrics)))
+    add_admin_routes(app, admin_routes, admin, guarded)
+    if admin is not None:  # the tray and `ccf serve`: record usage (proxy/ledger)
+        add_ledger(app, runtime)
+    proxied = guarded(learning_credentials(proxy_handler))
+    app.router.register_resource(ByKind(local, admin_routes, proxied))
     return app

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-import yaml
 
-from proxy import APP_NAME
+from proxy import APP_SLUG
 from proxy.core.config import Config
-from proxy.core.config_yaml import config_to_yaml, parse_config_text
+from proxy.core.config_yaml import MAX_CONFIG_CHARS, config_to_yaml, parse_config_text, read_yaml
 from proxy.core.errors import ConfigError
+
+MAX_CONFIG_BYTES = MAX_CONFIG_CHARS  # the file is refused before its text is
 
 
 def default_config_path() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.yaml"
+    return Path(platformdirs.user_config_dir(APP_SLUG, appauthor=False)) / "config.yaml"
 
 
 def config_path(explicit: str | None, env: Mapping[str, str]) -> Path:
@@ -29,15 +31,36 @@ def config_path(explicit: str | None, env: Mapping[str, str]) -> Path:
 
 def load_config(path: Path, env: Mapping[str, str]) -> Config:
     """The config at `path`; the built-in default when there is no file."""
+    text = read_config_text(path)
+    return parse_config_text("{}" if text is None else text, env, str(path))
+
+
+def read_config_text(path: Path) -> str | None:
+    """The text of the config file, None when there is none; `ConfigError` for a file that is
+    not a regular file (a FIFO would block, /dev/zero never ends), too large, or not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        return parse_config_text("{}", env, str(path))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not UTF-8 text; fix or delete it") from None
+        return None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}. Check its permissions.") from None
-    return parse_config_text(text, env, str(path))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ConfigError(
+            f"cannot read {path}: it is not a regular file but a folder, pipe or device. "
+            "Point --config or CCF_CONFIG at a YAML file."
+        )
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KiB; a configuration is a few KB. "
+            "Check that it is the right file."
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text; fix or delete it") from None
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -74,26 +97,10 @@ def save_config(path: Path, config: Config) -> None:
 def read_raw(path: Path) -> dict[str, Any]:
     """The file's YAML as plain data, `${VAR}`s unexpanded; {} when there is no file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot update {path}: {exc}") from None
+        text = read_config_text(path)
+        data = read_yaml(text, str(path))[0] if text is not None else {}
+    except ConfigError as exc:
+        raise ConfigError(f"cannot update {path}: {exc}", line=exc.line) from None
     if not isinstance(data, dict):
         raise ConfigError(f"cannot update {path}: it is not a mapping of settings")
     return data
-
-
-def update_config_file(
-    path: Path, change: Callable[[dict[str, Any]], None], env: Mapping[str, str]
-) -> Config:
-    """Apply `change` to the file's data, validate the whole result, then write it atomically.
-
-    Environment overrides and `${VAR}` references stay as the user wrote them.
-    """
-    data = read_raw(path)
-    change(data)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    config = parse_config_text(text, env, str(path))
-    write_atomically(path, text)
-    return config

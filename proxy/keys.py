@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from proxy import APP_NAME
+from proxy import APP_SLUG
 from proxy.core.config import Config, Endpoint, Secret
 from proxy.core.errors import KeyStoreError
 
@@ -32,7 +32,7 @@ class KeyStore(Protocol):
 class SystemKeyring:
     """The OS keyring through `keyring`; every failure becomes a `KeyStoreError`."""
 
-    def __init__(self, service: str = APP_NAME) -> None:
+    def __init__(self, service: str = APP_SLUG) -> None:
         self.service = service
 
     def _backend(self) -> Any:

@@ -1,7 +1,6 @@
 """Prometheus metrics, one registry per app (no module globals).
 
-Requests are counted in plain dictionaries on the event loop (a few hundred nanoseconds,
-where prometheus-client's locked children cost microseconds per request), and a custom
+Counted in plain dictionaries on the event loop, which is the only writer; a custom
 collector turns them into metric families when `/metrics` is scraped.
 """
 
@@ -21,9 +20,6 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from proxy.core.body import counts_only, usage_totals
-
-UNREAD_BYTES = 256 * 1024  # usage texts kept to parse together: about a thousand answers
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 90, 180)
 
 
@@ -55,9 +51,7 @@ class Metrics(Collector):
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, int]] = Counter()  # (endpoint, status)
         self.failovers: Counter[tuple[str, str]] = Counter()  # (endpoint, reason)
-        self._tokens: dict[str, dict[str, int]] = {}  # endpoint: {kind: tokens}
-        self._unread: list[tuple[str, bytes]] = []  # (endpoint, usage text) not yet added
-        self._unread_bytes = 0
+        self.tokens: dict[str, dict[str, int]] = {}  # endpoint: {kind: tokens}
         self.latency: dict[str, LatencyHistogram] = {}
         self.up: dict[str, bool] = {}  # endpoint: not cooling down
         self.in_flight = 0
@@ -76,38 +70,9 @@ class Metrics(Collector):
             histogram = self.latency[endpoint] = LatencyHistogram()
         histogram.observe(seconds)
 
-    def count_tokens(self, endpoint: str, usage: Mapping[str, object] | bytes) -> None:
-        """Adds the counts of a `usage` object (what `counts_only` keeps).
-
-        One given as text (`usage_text`) is parsed later, with others, when the counts are
-        read or `UNREAD_BYTES` of text wait: parsing them together costs half as much.
-        """
-        if not usage:
-            return
-        if isinstance(usage, bytes):
-            self._unread.append((endpoint, usage))
-            self._unread_bytes += len(usage)
-            if self._unread_bytes >= UNREAD_BYTES:
-                self._add_unread()
-            return
-        self._add(endpoint, counts_only(usage))
-
-    @property
-    def tokens(self) -> dict[str, dict[str, int]]:
-        """endpoint: {kind: tokens}"""
-        self._add_unread()
-        return self._tokens
-
-    def _add_unread(self) -> None:
-        by_endpoint: dict[str, list[bytes]] = {}
-        for endpoint, text in self._unread:
-            by_endpoint.setdefault(endpoint, []).append(text)
-        self._unread, self._unread_bytes = [], 0
-        for endpoint, texts in by_endpoint.items():
-            self._add(endpoint, usage_totals(texts))
-
-    def _add(self, endpoint: str, counts: Mapping[str, int]) -> None:
-        totals = self._tokens.setdefault(endpoint, {})
+    def count_tokens(self, endpoint: str, counts: Mapping[str, int]) -> None:
+        """Adds the token counts of one answer's `usage` (see `proxy.core.body.find_usage`)."""
+        totals = self.tokens.setdefault(endpoint, {})
         for kind, amount in counts.items():
             totals[kind] = totals.get(kind, 0) + amount
 

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from proxy.clock import Clock
 from proxy.core.config import Config, Endpoint
 from proxy.core.health import HEALTHY, Failure, Health, after_failure, after_success
 from proxy.core.plan import ordered_endpoints, plan_attempts
-from proxy.core.ratelimit import (
-    MARKERS,
-    Usage,
-    anthropic_headers,
-    failure_from_headers,
-    unified_usage,
-)
+from proxy.core.ratelimit import Usage
+from proxy.core.redact import Redactor
 from proxy.core.status import Snapshot, snapshot
 from proxy.core.thinking import Provenance, SignatureBook
+from proxy.core.usage import UsageToday
+from proxy.formats import format_for
 from proxy.keys import ResolvedKeys
 from proxy.metrics import Metrics
-from proxy.wire import wire_for
 
 log = logging.getLogger("ccf.proxy")
 ACTIVITY_SIZE = 300
@@ -32,6 +28,8 @@ MAX_PATHS_KEPT = 64  # request paths whose accepting endpoints are remembered
 
 @dataclass(frozen=True, slots=True)
 class Activity:
+    """What one proxied request left behind, for the activity view."""
+
     time: float
     method: str
     path: str
@@ -46,34 +44,7 @@ class Activity:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-# What a request leaves behind, as it is recorded: a tuple costs a sixth of an `Activity`.
-# (wall time, method, path, model, mapped model, endpoint, status, latency in ms, attempts)
-ActivityRow = tuple[float, str, str, str | None, str | None, str | None, int, float, list[str]]
-
-
-class ActivityLog:
-    """The last `size` requests: recorded as rows, read as `Activity`."""
-
-    def __init__(self, size: int = ACTIVITY_SIZE) -> None:
-        self._rows: deque[ActivityRow] = deque(maxlen=size)
-        self.append = self._rows.append
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __getitem__(self, index: int) -> Activity:
-        return _activity(self._rows[index])
-
-    def __iter__(self) -> Iterator[Activity]:
-        return map(_activity, self._rows)
-
-
-def _activity(row: ActivityRow) -> Activity:
-    when, method, path, model, mapped_model, endpoint, status, latency_ms, attempts = row
-    return Activity(
-        when, method, path, model, mapped_model, endpoint, status, round(latency_ms, 1),
-        ", ".join(attempts),
-    )  # fmt: skip
+ActivityLog = deque[Activity]  # the last requests, newest last
 
 
 SecretSink = Callable[[str], None]
@@ -101,13 +72,15 @@ class Runtime:
         self.keys = keys
         self.clock = clock
         self.secret_sink = secret_sink
+        self.redactor = Redactor()  # what every exit masks: see proxy.core.redact
         self.health: dict[str, Health] = {}
-        self.usage: dict[str, Usage] = {}  # what each endpoint last said of its rate limits
+        self.ratelimits: dict[str, Usage] = {}  # what each endpoint last said of its rate limits
         self.metrics = Metrics()
-        self.activity = ActivityLog()
+        self.activity: ActivityLog = deque(maxlen=ACTIVITY_SIZE)
         self.url = ""
         self.problem = ""  # what is wrong with the config file, while the last good one runs
         self._listeners: list[Callable[[], None]] = []
+        self.usage_today: Callable[[], UsageToday | None] = lambda: None  # set by the ledger
         self._publish_up()
         self._share_secrets()
 
@@ -116,12 +89,18 @@ class Runtime:
         return self._config
 
     def _share_secrets(self) -> None:
-        """Tell the log redactor every credential in use, so no log line can show one."""
-        if self.secret_sink is None:
-            return
+        """Tell the redactors (ours, and the log's through the sink) every credential in use,
+        so no answer and no log line can show one."""
         token = self.config.security.access_token
         for secret in [*self.keys.keys.values(), *([token] if token else [])]:
-            self.secret_sink(secret.value)
+            self.redactor.add(secret.value)
+            if self.secret_sink is not None:
+                self.secret_sink(secret.value)
+
+    def redact_failure(self, failure: Failure) -> Failure:
+        """`failure` with any secret an upstream echoed into its message masked."""
+        message = self.redactor.redact(failure.message)
+        return failure if message == failure.message else replace(failure, message=message)
 
     def subscribe(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
@@ -145,13 +124,14 @@ class Runtime:
         """The endpoints a request to `path` tries, in order (see `plan_attempts`)."""
         accepting = self._accepting.get(path)
         if accepting is None:
-            accepting = tuple(e for e in self.ordered if wire_for(e).accepts(path))
+            accepting = tuple(e for e in self.ordered if format_for(e).accepts(path))
             if len(self._accepting) < MAX_PATHS_KEPT:
                 self._accepting[path] = accepting
         now = self.clock.monotonic()
         return plan_attempts(self.config, self.health, now, ordered=accepting)
 
     def record_failure(self, name: str, failure: Failure, started: float) -> None:
+        failure = self.redact_failure(failure)
         before = self.health.get(name, HEALTHY)
         now = self.clock.monotonic()
         after = after_failure(before, failure, now, self.config.failover, started)
@@ -164,20 +144,6 @@ class Runtime:
                 after.remaining(now),
             )
             self._changed()
-
-    def note_rate_limits(self, name: str, headers: Mapping[str, str], started: float) -> None:
-        """Keep the utilisation an answer reports; cool the endpoint down now when its
-        headers say the limit is used up (before the 429 that would follow). `headers` is
-        the answer's case-insensitive header map."""
-        if not any(marker in headers for marker in MARKERS):
-            return  # the usual answer of a non-Anthropic provider: nothing to read
-        found = anthropic_headers(headers.items())
-        usage = unified_usage(found)
-        if usage is not None:
-            self.usage[name] = usage
-        failure = failure_from_headers(found, self.clock.wall())
-        if failure is not None:
-            self.record_failure(name, failure, started)
 
     def record_success(self, name: str, started: float) -> None:
         before = self.health.get(name)
@@ -203,12 +169,19 @@ class Runtime:
 
     def set_problem(self, problem: str) -> None:
         """Say what is wrong with the config file ("" when nothing is)."""
+        problem = self.redactor.redact(problem)
         if problem != self.problem:
             self.problem = problem
             self._changed()
 
+    def usage_changed(self) -> None:
+        """The usage ledger's figures or warning changed (see `proxy.ledger`)."""
+        self._changed()
+
     def snapshot(self) -> Snapshot:
         now = self.clock.monotonic()
+        keyless = frozenset(self.keys.problems)
         return snapshot(
-            self.config, self.health, now, self.url, problem=self.problem, usage=self.usage
-        )
+            self.config, self.health, now, self.url, problem=self.problem, keyless=keyless,
+            usage=self.usage_today(), ratelimits=self.ratelimits,
+        )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
 from collections.abc import Callable
 
 from aiohttp import web
@@ -11,15 +12,9 @@ from aiohttp.typedefs import Handler
 
 from proxy.core.config import LOOPBACK_NAMES, Config
 from proxy.core.sse import error_body
+from proxy.dispatch import TARGET
 
-LOCAL_PATHS = ("/health", "/metrics")
 ConfigGetter = Callable[[], Config]
-ADMIN_ROOT = "/_ccf"
-ADMIN_PREFIX = ADMIN_ROOT + "/"
-
-
-def is_admin(path: str) -> bool:
-    return path.startswith(ADMIN_PREFIX) or path == ADMIN_ROOT
 
 
 def refuse(status: int, kind: str, message: str) -> web.Response:
@@ -45,10 +40,13 @@ def check(request: web.Request, config: Config) -> web.Response | None:
     """A refusal for a request that must not pass, else None.
 
     The settings page and admin API (`/_ccf/`) are for this machine only: loopback `Host`
-    always, and their own admin token instead of `x-ccf-token`.
+    always, and their own admin token instead of `x-ccf-token`. What the request is comes
+    from `proxy.dispatch`, the decision the router made too.
     """
-    path = request.path
-    admin = is_admin(path)
+    kind = request[TARGET].kind
+    admin = kind == "admin"
+    if admin and not from_this_machine(request.remote):
+        return refuse(403, "permission_error", "The settings page answers this computer only.")
     token = None if admin else config.security.access_token
     if token is not None:
         given = request.headers.get("x-ccf-token", "")
@@ -57,10 +55,21 @@ def check(request: web.Request, config: Config) -> web.Response | None:
     elif not host_allowed(request.headers.get("Host", ""), local_port(request)):
         message = "Host must be localhost or 127.0.0.1 with the proxy's port."
         return refuse(403, "permission_error", message)
-    proxied = not admin and path not in LOCAL_PATHS
-    if proxied and from_a_web_page(request):
+    if kind == "proxied" and from_a_web_page(request):
         return refuse(403, "permission_error", "Requests from web pages are refused.")
     return None
+
+
+def from_this_machine(peer: str | None) -> bool:
+    """Whether the peer address is loopback (an IPv4-mapped IPv6 loopback too). `Host` can
+    be forged from the LAN; the address the connection came from cannot."""
+    try:
+        address = ipaddress.ip_address((peer or "").partition("%")[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def from_a_web_page(request: web.Request) -> bool:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import errno
-import gc
 import logging
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from proxy.admin.context import Admin
 from proxy.app import create_app
-from proxy.core.errors import PortInUseError
+from proxy.connections import ConnectionLimits, GuardedAppRunner
+from proxy.core.errors import ListenError, PortInUseError
 from proxy.runtime import Runtime
 
 log = logging.getLogger("ccf.proxy")
@@ -27,23 +26,52 @@ class BoundSite:
         return self.site.port  # the port that 0 became
 
 
-@dataclass(slots=True)
 class RunningServer:
-    runner: web.AppRunner
-    host: str
-    port: int
-    site: BoundSite | None = None
+    """The app's listening sockets: `start` on an address, move to another, `stop` gracefully.
+
+    Made before the app it serves, so what changes the address can be given it up front.
+    """
+
+    def __init__(self, grace: float = 5.0, limits: ConnectionLimits | None = None) -> None:
+        self.grace = grace
+        self.limits = limits or ConnectionLimits()  # on client connections: proxy.connections
+        self.host = ""
+        self.port = 0
+        self.site: BoundSite | None = None
+        self.runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    async def start(self, app: web.Application, host: str, port: int) -> None:
+        """Serve `app` on host:port; raise `PortInUseError` if that is taken."""
+        runner = GuardedAppRunner(
+            app,
+            limits=self.limits,
+            handler_cancellation=True,
+            shutdown_timeout=self.grace,
+            access_log=None,
+        )
+        await runner.setup()
+        try:
+            site = await open_site(runner, host, port)
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self.runner = runner
+        await self.switch_to(site)
+
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            await runner.cleanup()
 
     async def add_site(self, host: str, port: int) -> BoundSite:
         """Listen on another address too; raise `PortInUseError` if it is taken."""
+        if self.runner is None:
+            raise ListenError("the proxy is not running")
         return await open_site(self.runner, host, port)
 
     async def switch_to(self, bound: BoundSite) -> None:
@@ -60,18 +88,6 @@ class RunningServer:
 # Connections the kernel queues until they are accepted: at aiohttp's 128, a burst of new
 # streams (Claude Code's subagents, say) loses SYNs, and each lost one waits a second.
 LISTEN_BACKLOG = 1024
-YOUNG_GC_THRESHOLD = 50_000  # CPython's 700 makes the collector rescan in-flight requests
-
-
-def settle_heap() -> None:
-    """Freeze what start-up built and collect young objects less often.
-
-    Requests make little cyclic garbage but many short-lived containers; with the default
-    threshold a young collection ran every few requests and re-walked every live request.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, 20, 20)
 
 
 def port_in_use_message(host: str, port: int) -> str:
@@ -94,28 +110,11 @@ async def open_site(runner: web.AppRunner, host: str, port: int) -> BoundSite:
 
 
 async def start_server(
-    runtime: Runtime, grace: float = 5.0, admin: Admin | None = None
+    runtime: Runtime, grace: float = 5.0, limits: ConnectionLimits | None = None
 ) -> RunningServer:
-    """Listen on the config's address; raise `PortInUseError` if it is taken.
-
-    With `admin`, the settings page and its API are served at `/_ccf/`.
-    """
-    listen = runtime.config.listen
-    runner = web.AppRunner(
-        create_app(runtime, admin),
-        handler_cancellation=True,
-        shutdown_timeout=grace,
-        access_log=None,
-    )
-    await runner.setup()
-    try:
-        site = await open_site(runner, listen.host, listen.port)
-    except BaseException:
-        await runner.cleanup()
-        raise
-    running = RunningServer(runner=runner, host=listen.host, port=listen.port)
-    await running.switch_to(site)
-    runtime.url = running.url
-    if admin is not None:
-        admin.listener = running
-    return running
+    """The proxy alone (no settings page, no file) on the config's address, for tests and
+    benchmarks; the application is put together by `proxy.running.start_proxy`."""
+    server = RunningServer(grace, limits)
+    await server.start(create_app(runtime), runtime.config.listen.host, runtime.config.listen.port)
+    runtime.url = server.url
+    return server

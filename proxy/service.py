@@ -13,16 +13,17 @@ from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
-from proxy.admin import Admin, make_admin
+from proxy import PRODUCT_NAME
 from proxy.clock import Clock, SystemClock
-from proxy.config_file import load_config, update_config_file
+from proxy.config_file import load_config
+from proxy.core import config_edit
 from proxy.core.config import Config
 from proxy.core.errors import CcfError
 from proxy.core.status import Snapshot, stopped
-from proxy.keys import KeyStore, resolve_keys
-from proxy.runtime import Runtime, SecretSink
-from proxy.server import RunningServer, settle_heap, start_server
-from proxy.watch import ConfigWatcher
+from proxy.keys import KeyStore
+from proxy.running import ProxySetup, RunningProxy, start_proxy
+from proxy.runtime import SecretSink
+from proxy.tasks import off_loop
 
 log = logging.getLogger("ccf.service")
 Listener = Callable[[Snapshot], None]
@@ -40,34 +41,45 @@ class ProxyService:
         log_path: Path | None = None,
         secret_sink: SecretSink | None = None,
     ) -> None:
-        self.config_path = config_path
-        self.env = dict(env)
-        self.store = store
-        self.clock = clock or SystemClock()
+        self.setup = ProxySetup(
+            config_path,
+            dict(env),
+            store,
+            clock or SystemClock(),
+            secret_sink=secret_sink,
+            announce=self._moved,
+        )
         self.log_path = log_path
-        self.secret_sink = secret_sink
         self._listeners: list[Listener] = []
-        self._runtime: Runtime | None = None
-        self._server: RunningServer | None = None
+        self._proxy: RunningProxy | None = None  # set while it listens
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
         self._problem = ""
         self._config: Config | None = None
-        self._admin: Admin | None = None
 
     # ------------------------------------------------------------ what the tray reads
 
     @property
+    def config_path(self) -> Path:
+        return self.setup.config_path
+
+    @property
     def url(self) -> str:
-        if self._server is not None:
-            return self._server.url
+        """Where Claude Code should send its requests."""
+        proxy = self._proxy
+        if proxy is not None and not proxy.port_blocked:
+            return proxy.url
         listen = self._config.listen if self._config else None
         return f"http://{listen.host}:{listen.port}" if listen else "http://127.0.0.1:8765"
 
     @property
     def settings_url(self) -> str:
-        return f"{self.url}/_ccf/"
+        return f"{self._page_url()}/_ccf/"
+
+    def _page_url(self) -> str:
+        """Where the settings page is served: the spare port while the configured one is taken."""
+        return self._proxy.url if self._proxy is not None else self.url
 
     @property
     def access_token(self) -> str | None:
@@ -77,13 +89,15 @@ class ProxyService:
 
     @property
     def config(self) -> Config | None:
-        return self._runtime.config if self._runtime else self._config
+        return self._proxy.runtime.config if self._proxy else self._config
 
     def snapshot(self) -> Snapshot:
-        runtime = self._runtime
-        if runtime is None or self._server is None:
+        proxy = self._proxy
+        if proxy is None:
             return stopped(self.url, self._problem)
-        return runtime.snapshot()
+        if proxy.port_blocked:
+            return stopped(self.url, proxy.blocked)
+        return proxy.runtime.snapshot()
 
     def subscribe(self, callback: Listener) -> None:
         self._listeners.append(callback)
@@ -126,33 +140,31 @@ class ProxyService:
             )
             log.exception("the proxy thread crashed")
         finally:
-            self._runtime = None
-            self._server = None
+            self._proxy = None
             self._loop = None
             loop.close()
             ready.set()
             self._publish()
 
     async def _main(self, ready: threading.Event) -> None:
-        loop = asyncio.get_running_loop()
-        config = await loop.run_in_executor(None, load_config, self.config_path, self.env)
+        config = await off_loop(load_config, self.config_path, self.setup.env)
         self._config = config
-        keys = await loop.run_in_executor(None, resolve_keys, config, self.store, self.env)
-        runtime = Runtime(config, keys, self.clock, self.secret_sink)
-        runtime.subscribe(self._publish)
         self._stop = asyncio.Event()
-        admin = make_admin(self.config_path, self.env, self.store, self.clock, self.secret_sink)
-        self._admin = admin
-        self._server = await start_server(runtime, admin=admin)
-        settle_heap()
-        self._runtime = runtime
-        log.info("Claude Code Fallback is listening on %s", self._server.url)
-        watcher = ConfigWatcher(self.config_path, self.env, self.store, runtime, admin=admin)
-        watcher.start()
+        proxy = await start_proxy(self.setup, config, spare_port_if_taken=True)
+        proxy.runtime.subscribe(self._publish)
+        self._proxy = proxy
+        log.info("%s is listening on %s", PRODUCT_NAME, proxy.url)
         ready.set()
         await self._stop.wait()
-        await watcher.stop()
-        await self._server.stop()
+        await proxy.stop()
+
+    def _moved(self, url: str) -> None:
+        """A settings change (or a hand edit) moved the proxy, maybe off the spare port."""
+        proxy = self._proxy
+        if proxy is not None and proxy.blocked and proxy.runtime.problem == proxy.blocked:
+            proxy.runtime.set_problem("")
+            log.info("the port problem is fixed: listening on %s", url)
+        self._publish()
 
     def stop(self, grace: float = 5.0) -> None:
         loop, stop_event, thread = self._loop, self._stop, self._thread
@@ -177,33 +189,28 @@ class ProxyService:
 
     def login_url(self) -> str:
         """A single-use link that signs the settings window in (valid for a minute)."""
-        loop, admin = self._loop, self._admin
-        if loop is None or admin is None:
+        loop, proxy = self._loop, self._proxy
+        if loop is None or proxy is None:
             raise CcfError("the proxy is not running, so there are no settings to open")
+        sessions = proxy.admin.sessions
 
         async def new_code() -> str:
-            return admin.sessions.new_code()
+            return sessions.new_code()
 
         code = asyncio.run_coroutine_threadsafe(new_code(), loop).result(10)
-        return f"{self.url}/_ccf/login?code={code}"
+        return f"{self._page_url()}/_ccf/login?code={code}"
 
     def pin(self, name: str | None) -> None:
         """Try `name` first (None: the configured order); kept in the config file."""
-        self._call(self._set_routing(pinned=name))
+        self._call(self._set_routing({"pinned": name}))
 
     def pause(self, paused: bool) -> None:
         """Only the first endpoint while paused; kept in the config file."""
-        self._call(self._set_routing(paused=paused))
+        self._call(self._set_routing({"paused": paused}))
 
-    async def _set_routing(self, **changes: Any) -> None:
-        runtime = self._runtime
-        if runtime is None:
+    async def _set_routing(self, changes: dict[str, Any]) -> None:
+        """The same transaction as a settings save: locked, validated, comments kept."""
+        proxy = self._proxy
+        if proxy is None:
             return
-
-        def change(data: dict[str, Any]) -> None:
-            routing = data.get("routing")
-            data["routing"] = {**(routing if isinstance(routing, dict) else {}), **changes}
-
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, update_config_file, self.config_path, change, self.env)
-        runtime.set_config(runtime.config.with_routing(**changes), runtime.keys)
+        await proxy.changes.edit(lambda raw: config_edit.set_routing(raw, changes))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.proxy.core.test_config_yaml import ALIAS_BOMB
 from tests.serve import ccf_serve, run_ccf
 
 pytestmark = pytest.mark.slow
@@ -95,6 +96,30 @@ def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
     result = run_ccf("serve", "--config", str(tmp_path / "none.yaml"), "--host", "0.0.0.0")
     assert result.returncode == 2
     assert "security.access_token" in result.stderr
+    assert result.stderr.startswith("ccf: --host: '0.0.0.0' is reachable")
+
+
+def test_a_bad_port_flag_is_blamed_on_the_flag_not_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "listen: {port: 8765}\nendpoints: [{name: a, base_url: 'http://a'}]\n")
+    result = run_ccf("serve", "--config", str(path), "--port", "99999")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "ccf: --port: 99999 is not allowed; use a port from 1 to 65535 (0: any free port)\n"
+    )
+
+
+@pytest.mark.parametrize("where", ["fifo", "/dev/zero", "alias bomb"])
+def test_config_validate_refuses_hostile_files_at_once(tmp_path: Path, where: str) -> None:
+    path = tmp_path / "config.yaml"
+    if where == "fifo":
+        os.mkfifo(path)
+    elif where == "alias bomb":
+        path.write_text(ALIAS_BOMB)
+    else:
+        path = Path(where)
+    result = run_ccf("--config", str(path), "config", "validate", timeout=20)
+    assert result.returncode == 2
+    assert "line 5: aliases" in result.stderr or "not a regular file" in result.stderr
 
 
 def test_serve_proxies_and_fails_over(tmp_path: Path, fake_pair: tuple[str, str]) -> None:

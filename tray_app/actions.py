@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from proxy.core.envsnippets import SHELLS, Shell, snippet
+from proxy.core.errors import DesktopError
 from tray_app import desktop, logs
 from tray_app.autostart import Autostart
 from tray_app.contract import ProxyServiceLike
-from tray_app.envvars import SHELLS, snippet
 from tray_app.menu_model import (
     APP_NAME,
     Command,
@@ -34,12 +35,23 @@ from tray_app.menu_model import (
 log = logging.getLogger(__name__)
 
 _SHELL_LABELS = dict(SHELLS)
+# Where each snippet goes: the body of the "Copied for …" notice.
+_PASTE_HINTS: dict[Shell, str] = {
+    "posix": "Paste it into ~/.bashrc or ~/.zshrc (or a terminal), then start Claude Code there.",
+    "fish": "Paste it into ~/.config/fish/config.fish, then start Claude Code from fish.",
+    "powershell": "Paste it into your $PROFILE (or a PowerShell window), then start Claude Code.",
+    "cmd": "Run it in the Command Prompt, then start Claude Code from that window.",
+    "settings_json": "Paste it into ~/.claude/settings.json, or let Settings → Claude Code "
+    "write it for you.",
+}
 
 
 @dataclass
 class Actions:
     service: ProxyServiceLike
-    open_settings: Callable[[], object]  # may return a child process handle to close at quit
+    # Opens the settings at a section ("" for the page's own choice); may return a handle on
+    # the window (a child process to close at quit; with `show(section)`, to focus it again).
+    open_settings: Callable[[str], object]
     quit: Callable[[], None]
     notify: Callable[[str, str], None]  # (title, message)
     autostart: Autostart | None = None
@@ -66,10 +78,11 @@ class Actions:
                 self.service.pause(paused)
             case CopyEnv(shell):
                 self.copy_text(snippet(shell, self.service.url, self.service.access_token))
-            case OpenSettings():
-                self._open_settings()
+                self.notify(_copied_title(shell), _PASTE_HINTS[shell])
+            case OpenSettings(section):
+                self._open_settings(section)
             case OpenLogs():
-                self.open_folder(self.logs_folder())
+                self._open_logs()
             case SetAutostart(enabled):
                 self._set_autostart(enabled)
             case RestartProxy():
@@ -81,13 +94,29 @@ class Actions:
         path = self.service.log_path
         return path.parent if path is not None else logs.log_dir()
 
-    def _open_settings(self) -> None:
+    def _open_logs(self) -> None:
+        folder = self.logs_folder()
+        self.open_folder(folder)
+        current = self.service.log_path
+        where = f"The current log is {current.name} in {folder}." if current else str(folder)
+        self.notify("Opened the log folder", where)
+
+    def _show_open_window(self, section: str) -> bool:
+        """Bring an open settings window forward instead of stacking another."""
+        with self._lock:
+            windows = [c for c in self.children if _alive(c) and callable(getattr(c, "show", None))]
+        return any(window.show(section) for window in windows)  # type: ignore[attr-defined]
+
+    def _open_settings(self, section: str) -> None:
+        if self._show_open_window(section):
+            log.info("brought the open settings window forward")
+            return
         if self._opening.is_set():
             log.info("the settings window is already opening")
             return
         self._opening.set()
         try:
-            handle = self.open_settings()
+            handle = self.open_settings(section)
         finally:
             self._opening.clear()
         with self._lock:
@@ -97,7 +126,7 @@ class Actions:
 
     def _set_autostart(self, enabled: bool) -> None:
         if self.autostart is None:
-            raise desktop.DesktopError("start at login is not supported on this system")
+            raise DesktopError("start at login is not supported on this system")
         if enabled:
             self.autostart.enable()
         else:
@@ -138,6 +167,12 @@ _FIXED_DESCRIPTIONS: dict[type, str] = {
     RestartProxy: "Restarting the proxy",
     Quit: "Quitting",
 }
+
+
+def _copied_title(shell: Shell) -> str:
+    if shell == "settings_json":
+        return "Copied the settings.json block"
+    return f"Copied for {_SHELL_LABELS[shell]}"
 
 
 def _describe(command: Command) -> str:

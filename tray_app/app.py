@@ -10,8 +10,10 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from proxy import PRODUCT_NAME
 from proxy.config_file import config_path, save_config
 from proxy.core.config import Config
+from proxy.core.errors import TrayUnavailable
 from proxy.keys import SystemKeyring
 from proxy.service import ProxyService
 from tray_app import autostart
@@ -19,7 +21,7 @@ from tray_app.autostart import Autostart
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_at, open_settings_for_service
 from tray_app.single_instance import InstanceInfo, InstanceLock, hand_over
-from tray_app.tray import TrayUnavailable, run_tray
+from tray_app.tray import run_tray
 from tray_app.tray_host import can_show_tray
 
 log = logging.getLogger("ccf.app")
@@ -58,7 +60,7 @@ def run_app(explicit_config: str | None, env: Mapping[str, str]) -> int:
                 return run_in_tray(service, lock, login, open_at_start=is_first)
             except TrayUnavailable as exc:
                 log.warning("no tray (%s); running headless", exc)
-        return run_headless(service, lock)
+        return run_headless(service, lock, show_window=tray_host_wait(env) > 0)
     finally:
         lock.release()
 
@@ -74,36 +76,54 @@ def login_command(explicit_config: str | None) -> list[str]:
 def run_in_tray(
     service: ProxyService, lock: InstanceLock, login: Autostart | None, open_at_start: bool
 ) -> int:
-    def open_settings() -> object:
-        return open_settings_for_service(service)
+    def open_settings(section: str = "") -> object:
+        return open_settings_for_service(service, section)
 
     return run_tray(
         service,
         open_settings=open_settings,
         autostart=login,
         instance=lock,
-        on_started=open_settings if open_at_start else None,
+        settings_at_start="" if open_at_start else None,
     )
 
 
-def run_headless(service: ProxyService, lock: InstanceLock) -> int:
-    """The proxy alone until SIGINT/SIGTERM; prints where it listens and its settings page."""
+def run_headless(service: ProxyService, lock: InstanceLock, show_window: bool = False) -> int:
+    """The proxy alone until SIGINT/SIGTERM; prints where it listens and its settings page.
+
+    With `show_window` (a display, but no tray host to show the icon in) the settings
+    window opens with a note on how to get the icon, so the user is not left with nothing.
+    """
     service.start()
     snapshot = service.snapshot()
-    if snapshot.overall == "error":
+    if snapshot.overall == "error" and not show_window:
         print(f"ccf: {snapshot.problem}", flush=True)
         return 2
     lock.publish(InstanceInfo(pid=os.getpid(), url=service.url, settings_url=service.settings_url))
-    print(f"Claude Code Fallback is listening on {service.url} (no tray: running headless)")
+    print(f"{PRODUCT_NAME} is listening on {service.url} (no tray: running headless)")
     print(f"Settings: {service.settings_url} — open it signed in with `ccf settings`", flush=True)
-    wait_for_signal()
+    stop = stop_on_signal()
+    window = open_window_without_tray(service) if show_window else None
+    while not stop.wait(1.0):
+        pass
     service.stop()
+    terminate = getattr(window, "terminate", None)
+    if callable(terminate):
+        terminate()
     return 0
 
 
-def wait_for_signal() -> None:
+def open_window_without_tray(service: ProxyService) -> object:
+    try:
+        return open_settings_for_service(service, "notray")
+    except Exception:
+        log.exception("could not open the settings window")
+        return None
+
+
+def stop_on_signal() -> threading.Event:
+    """An event that SIGINT or SIGTERM sets."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        pass
+    return stop

@@ -21,9 +21,11 @@ from typing import Any, Protocol
 
 import platformdirs
 
-APP_NAME = "Claude Code Fallback"
-DESKTOP_FILE_NAME = "claude-code-fallback.desktop"
-LAUNCH_AGENT_LABEL = "com.claude-code-fallback.ccf"
+from proxy import APP_SLUG, PRODUCT_NAME
+
+APP_NAME = PRODUCT_NAME
+DESKTOP_FILE_NAME = f"{APP_SLUG}.desktop"
+LAUNCH_AGENT_LABEL = f"com.{APP_SLUG}.ccf"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE_NAME = APP_NAME
 MARKER = "X-Claude-Code-Fallback-Autostart=true"

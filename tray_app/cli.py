@@ -7,14 +7,19 @@ import asyncio
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable
 
 from proxy import PRODUCT_NAME, __version__
 from proxy.config_file import config_path, load_config
 from proxy.core.errors import CcfError, ConfigError
 from proxy.keys import SystemKeyring
+from proxy.running import ProxySetup
+from tray_app.import_cli import add_transfer_commands, run_config_transfer
 from tray_app.keys_cli import add_key_commands, run_key_command
 from tray_app.logs import register_secret, setup_logging
 from tray_app.settings_cli import open_settings_for_running_instance
+from tray_app.setup_commands import add_setup_commands, run_setup_command
+from tray_app.usage_cli import add_usage_command, run_usage
 
 EXIT_USAGE = 2
 
@@ -32,8 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True)
     config_commands.add_parser("path", help="print the config file's path")
     config_commands.add_parser("validate", help="check the config file and say what is wrong")
+    add_transfer_commands(config_commands)
     add_key_commands(commands)
+    add_usage_command(commands)
     commands.add_parser("settings", help="open the settings window of the running instance")
+    add_setup_commands(commands)
     return parser
 
 
@@ -43,24 +51,39 @@ def fail(message: str) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, env: dict[str, str]) -> int:
-    from proxy.headless import serve_until_stopped
+    from proxy.foreground import announce_move, serve_until_stopped
 
+    flags: dict[str, str] = {}
     if args.host:
-        env["CCF_HOST"] = args.host
+        env["CCF_HOST"], flags["CCF_HOST"] = args.host, "--host"
     if args.port is not None:
-        env["CCF_PORT"] = str(args.port)
+        env["CCF_PORT"], flags["CCF_PORT"] = str(args.port), "--port"
     try:
         path = config_path(args.serve_config or args.config, env)
         config = load_config(path, env)
         setup_logging(console=True)
-        store = SystemKeyring()
-        asyncio.run(serve_until_stopped(config, store, env, register_secret, config_path=path))
+        setup = ProxySetup(
+            path, env, SystemKeyring(), secret_sink=register_secret, announce=announce_move
+        )
+        asyncio.run(serve_until_stopped(setup, config))
+    except ConfigError as exc:
+        return fail(blame_flag(exc, flags))
     except CcfError as exc:
         return fail(str(exc))
     return 0
 
 
+def blame_flag(exc: ConfigError, flags: dict[str, str]) -> str:
+    """The error in terms of the flag that set the value, when a flag did; else as it is."""
+    flag = flags.get(exc.path)
+    if flag is None:
+        return str(exc)
+    return f"{flag}: {str(exc).partition(f'{exc.path}: ')[2]}"
+
+
 def cmd_config(args: argparse.Namespace, env: dict[str, str]) -> int:
+    if args.config_command in ("export", "import"):
+        return run_config_transfer(args, env)
     path = config_path(args.config, env)
     if args.config_command == "path":
         print(path)
@@ -75,16 +98,25 @@ def cmd_config(args: argparse.Namespace, env: dict[str, str]) -> int:
     return 0
 
 
+Command = Callable[[argparse.Namespace, dict[str, str]], int]
+COMMANDS: dict[str, Command] = {
+    "config": cmd_config,
+    "key": run_key_command,
+    "usage": lambda args, _env: run_usage(args),
+    "settings": lambda args, env: open_settings_for_running_instance(args.config, env),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     args = build_parser().parse_args(argv)
     env = dict(os.environ)
-    if args.command == "config":
-        return cmd_config(args, env)
-    if args.command == "key":
-        return run_key_command(args, env)
-    if args.command == "settings":
-        return open_settings_for_running_instance(args.config, env)
+    command = COMMANDS.get(args.command or "")
+    if command is not None:
+        return command(args, env)
+    done = run_setup_command(args, env)
+    if done is not None:
+        return done
     if args.command is None:
         from tray_app.app import run_app
 

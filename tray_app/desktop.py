@@ -12,9 +12,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-
-class DesktopError(Exception):
-    """A desktop service failed; the message says what to do."""
+from proxy.core.errors import DesktopError
 
 
 def child_env(
@@ -62,7 +60,8 @@ def open_folder(path: Path) -> None:
     command = open_command(path)
     try:
         if command is None:
-            os.startfile(path)  # type: ignore[attr-defined]  # Windows only
+            if sys.platform == "win32":
+                os.startfile(path)
             return
         launch(command)
     except OSError as exc:

@@ -7,14 +7,20 @@ everything the user can see or do is decided (and unit-tested) here without a di
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-from proxy.core.status import Snapshot, describe_wait, endpoint_words
-from tray_app.envvars import SHELLS, Shell
+from proxy import PRODUCT_NAME
+from proxy.core.envsnippets import SHELLS, Shell
+from proxy.core.status import EndpointStatus, Snapshot, describe_wait, endpoint_words
+from proxy.core.usage import today_line
 
-APP_NAME = "Claude Code Fallback"
-IconColour = Literal["green", "amber", "red", "grey"]
+APP_NAME = PRODUCT_NAME
+# green: the primary serves; amber: a fallback serves because the primary fails; blue: the
+# endpoint the user pinned serves; red: nothing can serve (or the proxy is not running);
+# yellow: it serves, but the config file has an error; grey: paused or stopped.
+IconColour = Literal["green", "amber", "blue", "red", "yellow", "grey"]
 
 TOOLTIP_MAX = 127  # Windows keeps 128 UTF-16 units including the terminator
 STATUS_MAX = 90  # a menu line; the tooltip and Endpoint submenu carry the full text
@@ -51,7 +57,9 @@ class CopyEnv:
 
 @dataclass(frozen=True, slots=True)
 class OpenSettings:
-    pass
+    """Open (or bring forward) the settings window; `section` is the page to show."""
+
+    section: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +115,38 @@ Entry = Item | Separator
 # ------------------------------------------------------------------ texts
 
 
+def _serving_row(snap: Snapshot) -> EndpointStatus | None:
+    return next((row for row in snap.endpoints if row.name == snap.serving), None)
+
+
+def paused_while_failing(snap: Snapshot) -> bool:
+    """Paused, and the one endpoint that paused routing tries is failing: requests fail."""
+    row = _serving_row(snap)
+    return snap.overall == "paused" and row is not None and row.state != "ok"
+
+
+def pinned_by_choice(snap: Snapshot) -> bool:
+    """A fallback serves because the user pinned it, not because the primary fails."""
+    row = _serving_row(snap)
+    return snap.overall == "degraded" and row is not None and row.pinned
+
+
+def config_broken(snap: Snapshot) -> bool:
+    """The proxy runs on its last good settings; the config file has an error."""
+    return bool(snap.problem) and snap.overall not in ("error", "stopped")
+
+
+def port_blocked(snap: Snapshot) -> bool:
+    return snap.overall == "error" and "in use" in snap.problem
+
+
 def icon_colour(snap: Snapshot) -> IconColour:
+    if snap.overall in ("down", "error") or paused_while_failing(snap):
+        return "red"
+    if config_broken(snap):
+        return "yellow"
+    if pinned_by_choice(snap):
+        return "blue"
     return _COLOURS[snap.overall]
 
 
@@ -119,22 +158,34 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def headline(snap: Snapshot) -> str:
-    """One short line: who serves and why, or what is wrong."""
-    if snap.overall == "error":
-        return "Proxy not running"
+def _not_running(snap: Snapshot) -> str:
     if snap.overall == "stopped":
         return "Proxy stopped"
+    return "Not running: port in use" if port_blocked(snap) else "Proxy not running"
+
+
+def headline(snap: Snapshot) -> str:
+    """One short line: who serves and why, or what is wrong."""
+    if snap.overall in ("error", "stopped"):
+        return _not_running(snap)
     if snap.overall == "down":
         waits = [e.retry_in for e in snap.endpoints if e.enabled and e.retry_in > 0]
         soonest = f" (next retry in {describe_wait(min(waits))})" if waits else ""
         return f"No endpoint can serve{soonest}"
+    if paused_while_failing(snap):
+        row = _serving_row(snap)
+        words = endpoint_words(row) if row else "failing"
+        return f"Failover paused and {snap.serving} is {words}: requests fail"
+    if pinned_by_choice(snap):
+        return f"Pinned: serving via {snap.serving} (your choice)"
     if snap.overall in ("ok", "degraded") and snap.reason.startswith("via "):
         return f"Serving {snap.reason}"
     return _sentence(snap.reason)
 
 
 def tooltip(snap: Snapshot) -> str:
+    if snap.overall == "error":
+        return _shorten(f"{APP_NAME} is not running — {snap.problem}", TOOLTIP_MAX)
     if snap.problem:
         detail = f"{headline(snap)}: {snap.problem}"
     elif snap.overall == "down":
@@ -168,21 +219,61 @@ def _endpoint_menu(snap: Snapshot) -> tuple[Entry, ...]:
     return tuple(rows)
 
 
+def _usage_lines(snap: Snapshot) -> tuple[Item, ...]:
+    """The line "Today: 182 requests · $4.10 · 3 rescued", and why usage is not recorded."""
+    if snap.usage is None:
+        return ()
+    lines = [Item(today_line(snap.usage), enabled=False)]
+    if snap.usage.warning:
+        lines.append(Item(_shorten(f"Usage not recorded: {snap.usage.warning}", STATUS_MAX),
+                          enabled=False))  # fmt: skip
+    return tuple(lines)
+
+
 def _env_menu() -> tuple[Entry, ...]:
     return tuple(Item(label, CopyEnv(shell)) for shell, label in SHELLS)
 
 
+def _problem_summary(snap: Snapshot) -> tuple[Item, ...]:
+    """What is wrong, in lines that fit a menu: the fix is the item below them."""
+    lines = _problem_lines(snap.problem)
+    if port_blocked(snap):
+        return lines[:1]  # the advice after it names command-line options
+    if config_broken(snap):
+        line = re.search(r" line (\d+)", snap.problem)
+        where = f" (line {line.group(1)})" if line else ""
+        return (
+            Item(f"The config file has an error{where}", enabled=False),
+            Item("Running on the last good settings", enabled=False),
+        )
+    return lines
+
+
+def _fixes(snap: Snapshot) -> list[Entry]:
+    """What the user can do about the problem, one click each."""
+    fixes: list[Entry] = []
+    if port_blocked(snap):
+        fixes.append(Item("Choose another port…", OpenSettings("general")))
+    elif config_broken(snap):
+        fixes.append(Item("Show the config problem…", OpenSettings("problem")))
+    if snap.overall in ("error", "stopped"):
+        fixes.append(Item("Restart proxy", RestartProxy()))
+    return fixes
+
+
 def build_menu(
-    snap: Snapshot, *, autostart_enabled: bool, autostart_available: bool = True
+    snap: Snapshot,
+    *,
+    autostart_enabled: bool,
+    autostart_available: bool = True,
 ) -> tuple[Entry, ...]:
     """The whole tray menu for `snap`, top to bottom."""
-    running = snap.overall not in ("error", "stopped")
     status: list[Entry] = [Item(_shorten(headline(snap), STATUS_MAX), enabled=False)]
     # What is wrong and what to do: why the proxy is not running, or (while it runs on its
     # last good config) what is wrong with the config file.
-    status += _problem_lines(snap.problem)
-    if not running:
-        status.append(Item("Restart proxy", RestartProxy()))
+    status += _problem_summary(snap)
+    status += _fixes(snap)
+    status += _usage_lines(snap)  # the usage ledger's line (proxy/ledger)
     has_endpoints = bool(snap.endpoints)
     return (
         *status,
@@ -218,11 +309,18 @@ class TrayView:
     menu: tuple[Entry, ...]
 
 
-def view(snap: Snapshot, *, autostart_enabled: bool, autostart_available: bool = True) -> TrayView:
+def view(
+    snap: Snapshot,
+    *,
+    autostart_enabled: bool,
+    autostart_available: bool = True,
+) -> TrayView:
     return TrayView(
         colour=icon_colour(snap),
         tooltip=tooltip(snap),
         menu=build_menu(
-            snap, autostart_enabled=autostart_enabled, autostart_available=autostart_available
+            snap,
+            autostart_enabled=autostart_enabled,
+            autostart_available=autostart_available,
         ),
     )

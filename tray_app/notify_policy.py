@@ -8,7 +8,10 @@ announced on a later snapshot once the limit allows, if it still holds by then.
   serves again) are announced; the subject of a notice is the endpoint now serving (or
   "nothing"), and each subject is announced at most once per `RATE_LIMIT_SECONDS`.
 - Changes the user made (pinning, pausing) and the first snapshot are taken silently.
-- Paused, stopped and error snapshots are not announced here: the icon and the menu show them.
+- Paused and stopped snapshots are not announced here: the icon and the menu show them.
+- A problem (the proxy could not start, or the config file has an error) is announced once
+  when it appears or changes; its notice says what is wrong and what to do.
+- A notice's body never repeats its title: the title says what happened, the body why.
 """
 
 from __future__ import annotations
@@ -36,23 +39,50 @@ class NotifyState:
     announced: str | None = None  # who was serving at the last announcement
     pinned: str | None = None
     paused: bool = False
+    problem: str = ""  # the last problem announced
     sent_at: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _why(snap: Snapshot) -> str:
+    """The reason without the part the title already says ("via X — ", "no endpoint…: ")."""
+    reason = snap.reason
+    for head in ("no endpoint can serve: ", f"via {snap.serving} — "):
+        reason = reason.removeprefix(head)
+    return reason[:1].upper() + reason[1:]
 
 
 def _notice(snap: Snapshot) -> Notice:
     if snap.serving is None:
-        return Notice("No endpoint can serve", snap.reason)
+        return Notice("No endpoint can serve", _why(snap) + ". Requests fail until one recovers.")
     if snap.overall == "ok":
-        return Notice(f"Back on {snap.serving}", snap.reason)
-    return Notice(f"Failed over to {snap.serving}", snap.reason)
+        return Notice(f"Back on {snap.serving}", "The primary endpoint answers again.")
+    if snap.reason == f"via {snap.serving}":
+        return Notice(f"Failed over to {snap.serving}", "The endpoints before it cannot serve.")
+    return Notice(f"Failed over to {snap.serving}", _why(snap) + ".")
+
+
+def problem_notice(snap: Snapshot) -> Notice:
+    if snap.overall == "error" and "in use" in snap.problem:
+        what = snap.problem.split(". ")[0].rstrip(".")
+        return Notice(
+            "Claude Code Fallback is not running",
+            f"{what}. Choose another port from the tray menu.",
+        )
+    if snap.overall == "error":
+        return Notice("Claude Code Fallback is not running", snap.problem)
+    return Notice("The config file has an error", snap.problem)
 
 
 def _silently(state: NotifyState, snap: Snapshot) -> NotifyState:
-    return NotifyState(True, snap.serving, snap.pinned, snap.paused, state.sent_at)
+    return NotifyState(True, snap.serving, snap.pinned, snap.paused, state.problem, state.sent_at)
 
 
 def decide(state: NotifyState, snap: Snapshot, now: float) -> tuple[NotifyState, Notice | None]:
     """The next policy state and the notice to show for `snap`, if any."""
+    if snap.problem != state.problem:
+        announce = problem_notice(snap) if snap.problem else None
+        seen = replace(state, problem=snap.problem, pinned=snap.pinned, paused=snap.paused)
+        return seen, announce
     if snap.overall not in _LIVE:  # remember the user's pause so resuming stays silent
         return replace(state, pinned=snap.pinned, paused=snap.paused), None
     user_changed = snap.pinned != state.pinned or snap.paused != state.paused
@@ -65,4 +95,5 @@ def decide(state: NotifyState, snap: Snapshot, now: float) -> tuple[NotifyState,
     if last is not None and now - last < RATE_LIMIT_SECONDS:
         return state, None
     sent = MappingProxyType({**state.sent_at, subject: now})
-    return NotifyState(True, snap.serving, snap.pinned, snap.paused, sent), _notice(snap)
+    announced = NotifyState(True, snap.serving, snap.pinned, snap.paused, state.problem, sent)
+    return announced, _notice(snap)

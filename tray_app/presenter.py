@@ -20,6 +20,7 @@ from PIL import Image
 from proxy.core.status import Snapshot
 from tray_app import icons, menu_model
 from tray_app.autostart import Autostart
+from tray_app.logs import redact
 from tray_app.menu_model import Command, Entry, IconColour, Item, TrayView
 from tray_app.notify_policy import NotifyState, decide
 
@@ -139,9 +140,9 @@ class TrayPresenter:
                 self.icon.icon = self.image(self._view.colour)
 
     def notify(self, title: str, message: str) -> None:
-        """Show a notification; failures are logged, never raised."""
+        """Show a notification (secrets masked); failures are logged, never raised."""
         try:
-            self.icon.notify(message, title)
+            self.icon.notify(redact(message), redact(title))
         except Exception:
             log.warning("could not show the notification %r", title, exc_info=True)
 

@@ -14,18 +14,15 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from proxy import PRODUCT_NAME
 from proxy.admin.token import ensure_admin_token
 from proxy.config_file import config_path, load_config
-from proxy.core.errors import CcfError
+from proxy.core.errors import CcfError, SettingsError
 from proxy.keys import KeyStore, SystemKeyring
-from ui.window import open_settings_window
+from ui.window import open_settings_window, with_section
 
 Opener = Callable[[Callable[[], str]], object]
 TIMEOUT = 5.0
-
-
-class SettingsError(CcfError):
-    """The settings page could not be opened; the message says what to do."""
 
 
 def _local(url: str) -> str:
@@ -70,7 +67,7 @@ def running_url(config_file: str | None, env: Mapping[str, str]) -> str:
             return url
     where = " or ".join(urls) or "its configured address"
     raise SettingsError(
-        f"Claude Code Fallback is not running (nothing answers at {where}). Start it with "
+        f"{PRODUCT_NAME} is not running (nothing answers at {where}). Start it with "
         "`ccf`, or `ccf serve` without a desktop."
     )
 
@@ -92,10 +89,19 @@ def admin_call(url: str, path: str, token: str, body: object | None = None) -> d
                 f"The instance at {url} did not accept this install's admin token; it was "
                 "probably started by another user or with another keyring."
             ) from None
+        if exc.code == 429:  # sign-in locked out after many wrong tokens or codes
+            raise SettingsError(f"The instance at {url} says: {_message(exc)}") from None
         raise SettingsError(f"The instance at {url} answered {exc.code} to {path}.") from None
     except (OSError, ValueError) as exc:
         raise SettingsError(f"Could not reach the instance at {url}: {exc}") from None
     return data if isinstance(data, dict) else {}
+
+
+def _message(error: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.load(error)["error"]["message"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{error.code} {error.reason}"
 
 
 def login_link_source(url: str, store: KeyStore) -> Callable[[], str]:
@@ -137,7 +143,10 @@ class SignsIn(Protocol):
     def login_url(self) -> str: ...
 
 
-def open_settings_for_service(service: SignsIn, opener: Opener = open_settings_window) -> object:
+def open_settings_for_service(
+    service: SignsIn, section: str = "", opener: Opener = open_settings_window
+) -> object:
     """The tray's Settings… item: a window signed in to its own, in-process proxy
-    (`proxy.service.ProxyService.login_url` makes the links without any token)."""
-    return opener(service.login_url)
+    (`proxy.service.ProxyService.login_url` makes the links without any token), at
+    `section` of the page ("" for the page's own choice)."""
+    return opener(lambda: with_section(service.login_url(), section))

@@ -31,7 +31,7 @@ from typing import IO
 
 import platformdirs
 
-APP_DIR_NAME = "claude-code-fallback"
+from proxy import APP_SLUG, PRODUCT_NAME
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ class InstanceInfo:
 def runtime_dir() -> Path:
     """Per-user runtime directory ($XDG_RUNTIME_DIR/…, or the state dir where there is none)."""
     if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
-        return Path(platformdirs.user_state_dir(APP_DIR_NAME, appauthor=False))
-    return Path(platformdirs.user_runtime_dir(APP_DIR_NAME, appauthor=False))
+        return Path(platformdirs.user_state_dir(APP_SLUG, appauthor=False))
+    return Path(platformdirs.user_runtime_dir(APP_SLUG, appauthor=False))
 
 
 def _try_lock(handle: IO[bytes]) -> bool:
@@ -167,12 +167,12 @@ def hand_over(
     info = lock.wait_for_info(timeout)
     if info is None:
         print(
-            "Claude Code Fallback is already starting or running, but did not say where "
+            f"{PRODUCT_NAME} is already starting or running, but did not say where "
             f"(no {lock.info_path}). Try again in a moment.",
             file=sys.stderr,
         )
         return 1
-    print(f"Claude Code Fallback is already running (pid {info.pid}) at {info.url}")
+    print(f"{PRODUCT_NAME} is already running (pid {info.pid}) at {info.url}")
     lock.request_settings()
     deadline = time.monotonic() + answer_timeout
     while time.monotonic() < deadline:

@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from proxy import APP_SLUG
+from proxy.core.errors import TrayUnavailable
 from proxy.core.status import Snapshot
 from tray_app import desktop, icons
 from tray_app.actions import Actions
@@ -30,18 +32,14 @@ from tray_app.menu_model import (
 )
 from tray_app.presenter import DEFAULT_SIZES, TrayPresenter
 from tray_app.single_instance import InstanceInfo, InstanceLock
-from tray_app.tray_host import can_show_tray, choose_backend
+from tray_app.tray_host import choose_backend
 
-__all__ = ["TrayUnavailable", "can_show_tray", "run_tray"]
+__all__ = ["run_tray"]
 
 log = logging.getLogger(__name__)
 
-ICON_NAME = "claude-code-fallback"
+ICON_NAME = APP_SLUG
 SLOW_COMMANDS = (OpenSettings, OpenLogs, RestartProxy)
-
-
-class TrayUnavailable(RuntimeError):
-    """No tray icon can be shown here; run headless instead."""
 
 
 def import_pystray(backend: str) -> Any:
@@ -79,13 +77,14 @@ class TrayApp:
         pystray: Any,
         backend: str,
         *,
-        open_settings: Callable[[], object],
+        open_settings: Callable[[str], object],
         autostart: Autostart | None,
         poll_interval: float,
         stop_grace: float,
         start_service: bool,
         on_started: Callable[[], None] | None,
         instance: InstanceLock | None = None,
+        settings_at_start: str | None = None,
     ) -> None:
         self.service = service
         self._instance = instance
@@ -93,6 +92,7 @@ class TrayApp:
         self._stop_grace = stop_grace
         self._start_service = start_service
         self._on_started = on_started
+        self._settings_at_start = settings_at_start
         self._stopping = threading.Event()
         initial = icons.tray_image("grey", DEFAULT_SIZES.get(backend, 32))
         self.icon = pystray.Icon(ICON_NAME, icon=initial, title=APP_NAME)
@@ -146,6 +146,8 @@ class TrayApp:
         if self._instance is not None and self._instance.held:
             service = self.service
             self._instance.publish(InstanceInfo(os.getpid(), service.url, service.settings_url))
+        if self._settings_at_start is not None:
+            self.run_command(OpenSettings(self._settings_at_start))
         if self._on_started is not None:
             self._on_started()
         threading.Thread(target=self._poll, name="ccf-tray-poll", daemon=True).start()
@@ -208,30 +210,32 @@ class TrayApp:
 def run_tray(
     service: ProxyServiceLike,
     *,
-    open_settings: Callable[[], object] | None = None,
+    open_settings: Callable[[str], object] | None = None,
     autostart: Autostart | None = None,
     start_service: bool = True,
     on_started: Callable[[], None] | None = None,
     instance: InstanceLock | None = None,
     poll_interval: float = 0.5,
     stop_grace: float = 5.0,
+    settings_at_start: str | None = None,
 ) -> int:
     """Show the tray icon and run until Quit (or SIGTERM/SIGINT/SIGHUP); returns 0.
 
     Blocks the calling thread, which must be the main thread. With `start_service` the
     service is started once the icon is up. Then, if `instance` is a held lock, its note
     is published (pid, URL, settings URL) and later launches' requests to open the
-    settings are served; then `on_started` is called. Raises `TrayUnavailable` before
+    settings are served; then the settings open at `settings_at_start` (a section, "" for the
+    page's own choice) if it is given, and `on_started` is called. Raises `TrayUnavailable` before
     starting anything if no tray can be shown, so the caller can run headless instead.
 
-    `open_settings` defaults to opening `service.settings_url` in the browser; `autostart`
+    `open_settings(section)` defaults to opening `service.settings_url` in the browser; `autostart`
     defaults to this platform's start-at-login back-end (`autostart.for_platform`).
     """
     backend = choose_backend()
     if backend is None:
         raise TrayUnavailable("no display or no system tray to show an icon in")
     pystray = import_pystray(backend)
-    opener = open_settings or (lambda: desktop.open_url(service.settings_url))
+    opener = open_settings or (lambda _section: desktop.open_url(service.settings_url))
     if autostart is None:
         autostart = autostart_for_platform(icon=str(icons.app_icon_path()))
     app = TrayApp(
@@ -245,5 +249,6 @@ def run_tray(
         start_service=start_service,
         on_started=on_started,
         instance=instance,
+        settings_at_start=settings_at_start,
     )
     return app.run()

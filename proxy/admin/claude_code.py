@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from proxy.admin.context import ApiError
 from proxy.config_file import write_atomically
 from proxy.core.claude_settings import (
     looping_endpoints,
@@ -22,6 +21,7 @@ from proxy.core.claude_settings import (
 )
 from proxy.core.config import Config
 from proxy.core.envsnippets import all_snippets, env_vars
+from proxy.core.errors import ApiError
 
 BACKUP_SUFFIX = ".ccf-backup"
 

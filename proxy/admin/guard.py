@@ -8,7 +8,6 @@ and takes JSON bodies only, so no form post or no-cors fetch from a web page can
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hmac
 import logging
@@ -16,8 +15,9 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from proxy.admin.context import ADMIN, Admin, ApiError
-from proxy.admin.token import read_admin_token
+from proxy.admin.context import ADMIN, Admin, error_response
+from proxy.admin.sessions import LockedOut
+from proxy.core.errors import ApiError
 
 log = logging.getLogger("ccf.admin")
 API_PREFIX = "/_ccf/api/"
@@ -46,24 +46,18 @@ def refuse_browser_context(request: web.Request) -> None:
         raise ApiError(403, "Requests from other web pages are refused.")
 
 
-async def admin_token(admin: Admin) -> str | None:
-    """The install's admin token; read off the loop until it exists, then kept."""
-    if admin.token is None:
-        loop = asyncio.get_running_loop()
-        admin.token = await loop.run_in_executor(None, read_admin_token, admin.store)
-        if admin.token is not None and admin.secret_sink is not None:
-            admin.secret_sink(admin.token)
-    return admin.token
-
-
 async def is_authorized(request: web.Request, admin: Admin) -> bool:
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
     if scheme.lower() == "bearer" and token:
-        expected = await admin_token(admin)
-        return expected is not None and hmac.compare_digest(
+        admin.sessions.check_lockout()
+        expected = await admin.token.get()
+        valid = expected is not None and hmac.compare_digest(
             token.strip().encode(), expected.encode()
         )
+        if not valid:
+            admin.sessions.attempt_failed("admin tokens")
+        return valid
     session = request.cookies.get(SESSION_COOKIE, "")
     return bool(session) and admin.sessions.is_valid(session)
 
@@ -80,7 +74,11 @@ async def check_api(request: web.Request) -> None:
     admin = request.app.get(ADMIN)
     if admin is None:
         raise ApiError(404, "The settings API is not served by this process.")
-    if not await is_authorized(request, admin):
+    try:
+        authorized = await is_authorized(request, admin)
+    except LockedOut as locked:
+        raise ApiError(429, str(locked)) from None
+    if not authorized:
         raise ApiError(
             401,
             "Not signed in. Open Settings from the tray menu, or run `ccf settings`.",
@@ -98,14 +96,14 @@ def admin_guarded(handler: Handler) -> Handler:
                 await check_api(request)
             response = await handler(request)
         except ApiError as exc:
-            response = exc.response()
+            response = error_response(exc)
         except web.HTTPException as exc:
             response = web.Response(
                 status=exc.status, reason=exc.reason, text=exc.text, headers=exc.headers
             )
         except Exception:
             log.exception("%s %s failed", request.method, request.path)
-            response = ApiError(500, "Internal error; the details are in the log.").response()
+            response = error_response(ApiError(500, "Internal error; the details are in the log."))
         response.headers.update(PAGE_HEADERS)
         return response
 

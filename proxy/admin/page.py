@@ -7,9 +7,10 @@ from importlib import resources
 
 from aiohttp import web
 
+from proxy import PRODUCT_NAME
 from proxy.admin.context import ADMIN
 from proxy.admin.guard import SESSION_COOKIE
-from proxy.admin.sessions import SESSION_SECONDS
+from proxy.admin.sessions import SESSION_SECONDS, LockedOut
 
 log = logging.getLogger("ccf.admin")
 STATIC_FILES = {
@@ -24,13 +25,23 @@ STATIC_FILES = {
     "general.js": "text/javascript",
     "claude.js": "text/javascript",
     "activity.js": "text/javascript",
+    "doctor.js": "text/javascript",
+    "models.js": "text/javascript",
+    "movein.js": "text/javascript",
+    "usage.js": "text/javascript",
+    "usage.css": "text/css",
     "icon.svg": "image/svg+xml",
 }
 STATIC = web.AppKey("static", dict)
-EXPIRED = """<!doctype html><meta charset="utf-8"><title>Claude Code Fallback</title>
+EXPIRED = f"""<!doctype html><meta charset="utf-8"><title>{PRODUCT_NAME}</title>
 <link rel="stylesheet" href="/_ccf/app.css"><main class="notice"><h1>This sign-in link was
 used or has expired</h1><p>Open <b>Settings…</b> from the tray menu, or run
 <code>ccf settings</code>, for a fresh one.</p></main>"""
+LOCKED = """<!doctype html><meta charset="utf-8"><title>Claude Code Fallback</title>
+<link rel="stylesheet" href="/_ccf/app.css"><main class="notice"><h1>Too many sign-in
+attempts</h1><p id="lockout">Too many attempts, try again in {seconds} s.</p><p>Something on
+this computer tried many wrong sign-in links. When the wait is over, open <b>Settings…</b>
+from the tray menu, or run <code>ccf settings</code>, for a fresh one.</p></main>"""
 
 
 def load_static() -> dict[str, bytes]:
@@ -56,7 +67,10 @@ async def login(request: web.Request) -> web.Response:
     site = request.headers.get("Sec-Fetch-Site", "none").lower()
     session = None
     if site not in ("cross-site", "same-site"):
-        session = request.app[ADMIN].sessions.redeem(request.query.get("code", ""))
+        try:
+            session = request.app[ADMIN].sessions.redeem(request.query.get("code", ""))
+        except LockedOut as locked:
+            return locked_page(locked)
     if session is None:
         log.info("a settings sign-in link was refused (used, expired or from a web page)")
         return web.Response(status=403, text=EXPIRED, content_type="text/html")
@@ -70,6 +84,15 @@ async def login(request: web.Request) -> web.Response:
         max_age=int(SESSION_SECONDS),
     )
     return response
+
+
+def locked_page(locked: LockedOut) -> web.Response:
+    return web.Response(
+        status=429,
+        text=LOCKED.format(seconds=locked.seconds),
+        content_type="text/html",
+        headers={"Retry-After": str(locked.seconds)},
+    )
 
 
 async def not_found(request: web.Request) -> web.Response:

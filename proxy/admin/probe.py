@@ -19,6 +19,7 @@ from proxy.core.classify import error_type_and_message
 from proxy.core.config import Endpoint, Secret, Timeouts
 from proxy.core.errors import UpstreamError
 from proxy.core.shaping import request_headers, target_url
+from proxy.net import certificate_problem
 from proxy.upstream import open_response, read_all
 
 TEST_MODEL = "claude-haiku-4-5"
@@ -95,7 +96,8 @@ async def probe(
     except TimeoutError:
         return ProbeResult(False, None, _since(started), "no answer in time", model, note)
     except UpstreamError as exc:
-        return ProbeResult(False, None, _since(started), str(exc), model, note)
+        text = certificate_problem(exc) or str(exc)
+        return ProbeResult(False, None, _since(started), text, model, note)
     status = response.status
     text = error_text(status, answer)
     return ProbeResult(200 <= status < 300, status, _since(started), text, model, note)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from proxy.admin.claude_code import setup_view
-from proxy.admin.context import ADMIN, ApiError
-from proxy.admin.transaction import off_loop
+from proxy.admin.context import ADMIN
 from proxy.admin.views import activity, counters, endpoint_rows, key_info, overrides
-from proxy.app_keys import RUNTIME
+from proxy.app_state import RUNTIME
 from proxy.config_file import read_raw
 from proxy.core.config import FieldError, parse_config
 from proxy.core.config_edit import editable_view
-from proxy.core.errors import ConfigError
+from proxy.core.errors import ApiError, ConfigError
+from proxy.tasks import off_loop
 
 ACTIVITY_LIMIT = 300
 
@@ -23,13 +24,16 @@ async def config_payload(request: web.Request) -> dict[str, Any]:
     """The settings as the file has them, for the page to edit."""
     admin, runtime = request.app[ADMIN], request.app[RUNTIME]
     problem = ""
+    lines: list[str] = []
     try:
         raw = await off_loop(read_raw, admin.config_path)
         view = editable_view(raw, parse_config(raw, admin.env))
     except (ConfigError, FieldError) as exc:
         problem = f"{admin.config_path} cannot be used ({exc}); showing the running settings."
         view = editable_view({}, runtime.config)
+        lines = await off_loop(file_lines, admin.config_path)
     return {
+        "file_lines": lines,  # the broken file, for the page to show the bad line (no keys)
         "config": view,
         "file": str(admin.config_path),
         "problem": problem,
@@ -37,6 +41,13 @@ async def config_payload(request: web.Request) -> dict[str, Any]:
         "url": runtime.url,
         "keys": key_info(runtime.config, runtime.keys),
     }
+
+
+def file_lines(path: Path, limit: int = 2000) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()[:limit]
+    except OSError:
+        return []
 
 
 async def get_config(request: web.Request) -> web.Response:

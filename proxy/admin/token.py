@@ -9,20 +9,41 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
 
-from proxy import APP_NAME
+from proxy import APP_SLUG
 from proxy.core.errors import KeyStoreError
 from proxy.keys import KeyStore
+from proxy.tasks import off_loop
 
 log = logging.getLogger("ccf.admin")
 ADMIN_ACCOUNT = "__admin__"  # endpoint names start with a letter or digit: no collision
 
 
+class AdminToken:
+    """The install's admin token, read when a caller first presents one, then kept.
+
+    Openers such as `ccf settings` make the token, so starting never waits for the keyring.
+    """
+
+    def __init__(self, store: KeyStore, secret_sink: Callable[[str], None] | None = None) -> None:
+        self._store = store
+        self._secret_sink = secret_sink  # the log redactor learns the token
+        self._value: str | None = None
+
+    async def get(self) -> str | None:
+        if self._value is None:
+            self._value = await off_loop(read_admin_token, self._store)
+            if self._value is not None and self._secret_sink is not None:
+                self._secret_sink(self._value)
+        return self._value
+
+
 def admin_token_file() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "admin-token"
+    return Path(platformdirs.user_config_dir(APP_SLUG, appauthor=False)) / "admin-token"
 
 
 def new_token() -> str:

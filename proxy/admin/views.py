@@ -35,7 +35,8 @@ def overrides(env: Mapping[str, str]) -> dict[str, str]:
 
 def endpoint_rows(runtime: Runtime, snapshot: Snapshot) -> list[dict[str, Any]]:
     keys = key_info(runtime.config, runtime.keys)
-    states = {row["name"]: row for row in snapshot.to_json()["endpoints"]}
+    redact = runtime.redactor.redact_json
+    states = {row["name"]: redact(row) for row in snapshot.to_json()["endpoints"]}
     return [
         {
             **states[e.name],
@@ -65,5 +66,6 @@ def counters(metrics: Metrics) -> dict[str, dict[str, Any]]:
 
 
 def activity(runtime: Runtime, limit: int) -> list[dict[str, Any]]:
+    """The last `limit` requests, newest first; paths and models masked like every exit."""
     items = list(runtime.activity)[-limit:]
-    return [item.to_json() for item in reversed(items)]
+    return [runtime.redactor.redact_json(item.to_json()) for item in reversed(items)]

@@ -8,15 +8,17 @@ from typing import Any
 from aiohttp import web
 
 from proxy.admin.claude_code import write_settings
-from proxy.admin.context import ADMIN, ApiError
-from proxy.admin.keyplan import KeyPlan
+from proxy.admin.context import ADMIN
 from proxy.admin.probe import ProbeResult, probe
 from proxy.admin.read_routes import config_payload
-from proxy.admin.transaction import PlanKeys, change_config, off_loop, reload_keys, url_port
-from proxy.app_keys import RUNTIME, SESSION
+from proxy.admin.transaction import change_config, change_keys
+from proxy.app_state import RUNTIME, SESSION
+from proxy.config_changes import PlanKeys, url_port
 from proxy.core import config_edit
 from proxy.core.config import Config, Endpoint
-from proxy.core.errors import KeyStoreError
+from proxy.core.errors import ApiError
+from proxy.keyplan import KeyPlan
+from proxy.tasks import off_loop
 
 MAX_SECRET = 4096
 
@@ -37,11 +39,13 @@ def secret_of(value: object, field: str = "secret") -> str | None:
         return None
     if not isinstance(value, str) or len(value) > MAX_SECRET:
         raise ApiError(400, "a key is a string of at most 4096 characters", field)
-    value = value.strip()
+    value = value.strip()  # spaces around a pasted key are never part of it
     if not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ApiError(
             400, "a key has no spaces at its ends, line breaks or control characters", field
         )
+    if any(c.isspace() for c in value):
+        raise ApiError(400, "A key has no spaces inside: check that you copied only the key", field)
     return value
 
 
@@ -149,31 +153,19 @@ async def put_key(request: web.Request) -> web.Response:
     if secret is None:
         raise ApiError(400, "type the key first", "secret")
     keyring_endpoint(runtime.config, name)
-    async with admin.lock:
-        await keyring_call(admin.store.set, name, secret)
-        await reload_keys(request.app)
+    await change_keys(request, lambda: admin.store.set(name, secret))
     return await answer(request)
 
 
 async def delete_key(request: web.Request) -> web.Response:
     admin = request.app[ADMIN]
     name = request.match_info["name"]
-    async with admin.lock:
-        await keyring_call(admin.store.delete, name)
-        await reload_keys(request.app)
+    await change_keys(request, lambda: admin.store.delete(name))
     return await answer(request)
 
 
-async def keyring_call(func: Any, *args: Any) -> None:
-    try:
-        await off_loop(func, *args)
-    except KeyStoreError as exc:
-        raise ApiError(503, str(exc), "secret") from None
-
-
 async def post_reload_keys(request: web.Request) -> web.Response:
-    async with request.app[ADMIN].lock:
-        await reload_keys(request.app)
+    await change_keys(request)
     return await answer(request)
 
 
@@ -196,7 +188,7 @@ async def post_claude_settings(request: web.Request) -> web.Response:
     if (await json_object(request)).get("confirm") is not True:
         raise ApiError(400, 'confirm the write with {"confirm": true}', "confirm")
     port = url_port(runtime.url)
-    async with admin.lock:
+    async with admin.changes.lock:
         written = await off_loop(
             write_settings, runtime.config, runtime.url, port, admin.claude_dir
         )

@@ -10,11 +10,12 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 Format: TypeAlias = Literal["anthropic", "openai"]
 Auth: TypeAlias = Literal["client", "x-api-key", "bearer"]
+Choice = TypeVar("Choice", bound=str)
 
 FORMATS: tuple[Format, ...] = ("anthropic", "openai")
 AUTHS: tuple[Auth, ...] = ("client", "x-api-key", "bearer")
@@ -29,6 +30,8 @@ _ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DIGITS_RE = re.compile(r"[0-9]{1,6}")
 _SUBST_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _STATUS_CLASS_RE = re.compile(r"[1-5]xx")
+_URL_UNSAFE_RE = re.compile(r"[\s\x00-\x1f\x7f]")
+_HOSTNAME_RE = re.compile(r"[\w.-]+|[0-9a-f:.]+(%[\w.-]+)?")  # a name, or an IPv6 address
 
 
 class FieldError(ValueError):
@@ -87,6 +90,19 @@ NO_LIMITS = Limits()
 
 
 @dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens, for the usage ledger's cost estimate."""
+
+    input: float = 0.0
+    output: float = 0.0
+    cache_read: float = 0.0
+    cache_write: float = 0.0
+
+
+PRICE_KINDS = ("input", "output", "cache_read", "cache_write")
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     name: str
     base_url: str
@@ -96,6 +112,8 @@ class Endpoint:
     models: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str | None], ...] = ()
     enabled: bool = True
+    ca_file: str | None = None  # a PEM CA trusted for this endpoint besides the OS store
+    price: Price | None = None  # None: the bundled price table decides
     limits: Limits = NO_LIMITS
 
     @property
@@ -160,6 +178,13 @@ class Security:
     access_token: Secret | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """The usage ledger: how long its rows are kept."""
+
+    retention_days: int = 90
+
+
 ANTHROPIC = Endpoint(name="anthropic", base_url="https://api.anthropic.com", auth="client")
 
 
@@ -171,6 +196,7 @@ class Config:
     failover: Failover = Failover()
     timeouts: Timeouts = Timeouts()
     security: Security = Security()
+    usage: Usage = Usage()
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -219,10 +245,11 @@ def _string(value: object, path: str, *, allow_empty: bool = False) -> str:
     return value
 
 
-def _choice(value: object, allowed: tuple[str, ...], path: str) -> str:
-    if value not in allowed:
-        raise FieldError(path, f"{_show(value)} is not allowed; use one of {', '.join(allowed)}")
-    return str(value)
+def _choice(value: object, allowed: tuple[Choice, ...], path: str) -> Choice:
+    for option in allowed:
+        if value == option:
+            return option
+    raise FieldError(path, f"{_show(value)} is not allowed; use one of {', '.join(allowed)}")
 
 
 def _boolean(value: object, path: str) -> bool:
@@ -276,14 +303,20 @@ def _join(path: str, key: object) -> str:
 
 def parse_base_url(value: object, path: str) -> str:
     url = _string(value, path).strip()
+    if _URL_UNSAFE_RE.search(url):
+        raise FieldError(path, f"{_show(value)}: a URL has no spaces or control characters")
     try:
         parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        valid = parts.scheme in ("http", "https") and bool(
+            parts.hostname and _HOSTNAME_RE.fullmatch(parts.hostname)
+        )
         _ = parts.port  # raises for a port that is not a number from 0 to 65535
     except ValueError:
         valid = False
     if not valid:
-        raise FieldError(path, f"{_show(value)} is not an http:// or https:// URL")
+        raise FieldError(
+            path, f"{_show(value)} is not an http:// or https:// URL such as https://host/path"
+        )
     if parts.query or parts.fragment:
         raise FieldError(path, f"{_show(value)}: a base URL takes no ?query or #fragment")
     return url.rstrip("/")
@@ -365,9 +398,24 @@ def limits_to_dict(limits: Limits) -> dict[str, Any]:
     return data
 
 
-ENDPOINT_KEYS = (
-    "name", "base_url", "format", "auth", "key", "models", "headers", "enabled", "limits",
+ENDPOINT_KEYS: tuple[str, ...] = (
+    "name", "base_url", "format", "auth", "key", "models", "headers", "enabled",
 )  # fmt: skip
+ENDPOINT_KEYS += ("ca_file", "price", "limits")
+
+
+def parse_price(value: object, path: str) -> Price | None:
+    if value is None:
+        return None
+    data = _expect_mapping(value, path)
+    _reject_unknown(data, PRICE_KINDS, path)
+    amounts = {}
+    for kind in PRICE_KINDS:
+        amount = data.get(kind, 0)
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0:
+            raise FieldError(f"{path}.{kind}", f"{_show(amount)} is not a price in USD per Mtok")
+        amounts[kind] = float(amount)
+    return Price(**amounts)
 
 
 def parse_endpoint(value: object, path: str) -> Endpoint:
@@ -384,14 +432,20 @@ def parse_endpoint(value: object, path: str) -> Endpoint:
     return Endpoint(
         name=name,
         base_url=parse_base_url(data["base_url"], f"{path}.base_url"),
-        format=_choice(data.get("format", "anthropic"), FORMATS, f"{path}.format"),  # type: ignore[arg-type]
-        auth=_choice(data.get("auth", "client"), AUTHS, f"{path}.auth"),  # type: ignore[arg-type]
+        format=_choice(data.get("format", "anthropic"), FORMATS, f"{path}.format"),
+        auth=_choice(data.get("auth", "client"), AUTHS, f"{path}.auth"),
         key=parse_key_source(data.get("key"), f"{path}.key"),
         models=parse_models(data.get("models"), f"{path}.models"),
         headers=parse_headers(data.get("headers"), f"{path}.headers"),
         enabled=_boolean(data.get("enabled", True), f"{path}.enabled"),
+        ca_file=parse_ca_file(data.get("ca_file"), f"{path}.ca_file"),
+        price=parse_price(data.get("price"), f"{path}.price"),
         limits=parse_limits(data.get("limits"), f"{path}.limits"),
     )
+
+
+def parse_ca_file(value: object, path: str) -> str | None:
+    return None if value is None or value == "" else _string(value, path).strip()
 
 
 def parse_endpoints(value: object) -> tuple[Endpoint, ...]:
@@ -416,9 +470,15 @@ def parse_endpoints(value: object) -> tuple[Endpoint, ...]:
 def parse_listen(value: object, env: Mapping[str, str]) -> Listen:
     data = _expect_mapping(value, "listen")
     _reject_unknown(data, ("host", "port"), "listen")
-    host = _string(env.get("CCF_HOST") or data.get("host", DEFAULT_HOST), "listen.host")
+    host_path, port_path = _listen_source(env, "CCF_HOST"), _listen_source(env, "CCF_PORT")
+    host = _string(env.get("CCF_HOST") or data.get("host", DEFAULT_HOST), host_path)
     port_value = env.get("CCF_PORT") or data.get("port", DEFAULT_PORT)
-    return Listen(host=host.strip(), port=_port(port_value, "listen.port"))
+    return Listen(host=host.strip(), port=_port(port_value, port_path))
+
+
+def _listen_source(env: Mapping[str, str], var: str) -> str:
+    """The key path an error in `listen` blames: the environment variable when it is set."""
+    return var if env.get(var) else f"listen.{var.removeprefix('CCF_').lower()}"
 
 
 def parse_status_rules(value: object, path: str) -> tuple[int | str, ...]:
@@ -520,7 +580,18 @@ def parse_security(value: object) -> Security:
     return Security(access_token=Secret(text))
 
 
-TOP_KEYS = ("listen", "endpoints", "routing", "failover", "timeouts", "security")
+def parse_usage(value: object) -> Usage:
+    data = _expect_mapping(value, "usage")
+    _reject_unknown(data, ("retention_days",), "usage")
+    days = data.get("retention_days", Usage().retention_days)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
+        raise FieldError(
+            "usage.retention_days", f"{_show(days)} is not allowed; use whole days, 1 to 3650"
+        )
+    return Usage(retention_days=days)
+
+
+TOP_KEYS = ("listen", "endpoints", "routing", "failover", "timeouts", "security", "usage")
 
 
 def parse_config(raw: object, env: Mapping[str, str]) -> Config:
@@ -543,15 +614,16 @@ def _parse_config(raw: object, env: Mapping[str, str]) -> Config:
         failover=parse_failover(data.get("failover")),
         timeouts=parse_timeouts(data.get("timeouts")),
         security=parse_security(data.get("security")),
+        usage=parse_usage(data.get("usage")),
     )
-    check_exposure(config)
+    check_exposure(config, _listen_source(env, "CCF_HOST"))
     return config
 
 
-def check_exposure(config: Config) -> None:
+def check_exposure(config: Config, host_path: str = "listen.host") -> None:
     if not is_loopback_host(config.listen.host) and config.security.access_token is None:
         raise FieldError(
-            "listen.host",
+            host_path,
             f"{config.listen.host!r} is reachable from other machines; set "
             "security.access_token (clients send it as x-ccf-token) or listen on 127.0.0.1",
         )
@@ -572,6 +644,10 @@ def endpoint_to_dict(endpoint: Endpoint) -> dict[str, Any]:
     data["models"] = dict(endpoint.models)
     data["headers"] = dict(endpoint.headers)
     data["enabled"] = endpoint.enabled
+    if endpoint.ca_file:
+        data["ca_file"] = endpoint.ca_file
+    if endpoint.price is not None:
+        data["price"] = {kind: getattr(endpoint.price, kind) for kind in PRICE_KINDS}
     limits = limits_to_dict(endpoint.limits)
     if limits:
         data["limits"] = limits
@@ -596,4 +672,5 @@ def config_to_dict(config: Config) -> dict[str, Any]:
             "idle": config.timeouts.idle,
         },
         "security": {"access_token": token.value if token else None},
+        "usage": {"retention_days": config.usage.retention_days},
     }

@@ -12,6 +12,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from proxy import PRODUCT_NAME
 from proxy.core.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -22,9 +23,9 @@ from proxy.core.config import (
 )
 
 Raw = dict[str, Any]
-GENERAL_SECTIONS = ("listen", "failover", "timeouts", "security")
+GENERAL_SECTIONS = ("listen", "failover", "timeouts", "security", "usage")
 _DEFAULTS: dict[str, Any] = {"format": "anthropic", "enabled": True}
-_EMPTY_MEANS_NONE = ("models", "headers", "limits")
+_EMPTY_MEANS_NONE = ("models", "headers", "price", "limits")
 
 
 def compact_endpoint(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,7 +156,7 @@ def editable_view(raw: Raw, config: Config) -> dict[str, Any]:
 
 
 FILE_HEADER = (
-    "# Claude Code Fallback configuration. Endpoints are tried in order; the first is the\n"
+    f"# {PRODUCT_NAME} configuration. Endpoints are tried in order; the first is the\n"
     "# primary. Keys live in the OS keyring (key: keyring) or come from env:VAR_NAME.\n"
 )
 

@@ -1,17 +1,31 @@
-"""The one exception tree of Claude Code Fallback.
+"""The one exception tree of Claude Code Fallback: every error it raises on purpose.
 
     CcfError
-    ├── ConfigError              a config file or update that cannot be used
+    ├── ConfigError              a config file that cannot be used (key path, line, fix)
+    │   ├── InvalidChangeError       a change that would leave the config invalid
+    │   └── ConfigWriteError         the config file could not be written
     ├── KeyStoreError            the OS keyring is missing, locked or refused
-    ├── PortInUseError           the listen address is taken
-    └── UpstreamError            one attempt at one endpoint failed without a usable response
-        ├── UpstreamConnectError     refused, unreachable, DNS, TLS
-        ├── UpstreamResetError       the connection broke mid-response
-        ├── UpstreamTimeoutError     `connect`, `first_byte` or `idle` ran out
-        └── UpstreamProtocolError    the upstream answered something that is not HTTP/SSE
+    ├── ListenError              the proxy cannot listen on an address
+    │   └── PortInUseError           the address is taken
+    ├── UpstreamError            one attempt at one endpoint failed without a usable response
+    │   ├── UpstreamConnectError     refused, unreachable, DNS, TLS
+    │   ├── UpstreamResetError       the connection broke mid-response
+    │   ├── UpstreamTimeoutError     `connect`, `first_byte` or `idle` ran out
+    │   └── UpstreamProtocolError    the upstream answered something that is not HTTP/SSE
+    │       └── SseEventTooLargeError    one SSE event grew past the parser's limit
+    ├── ApiError                 an admin API call that cannot be done (HTTP status, field)
+    ├── DesktopError             a desktop service (clipboard, opener, autostart) failed
+    │   ├── TrayUnavailable          no tray icon can be shown here: run headless
+    │   └── SettingsError            `ccf settings` could not open the settings page
+    └── PackagingError           a release build is not fit to ship
+        ├── BuildError               PyInstaller, or the frozen app's contents
+        └── SmokeError               the frozen app failed a real request
 
-aiohttp and OS errors are translated into these at the upstream boundary
-(`proxy.upstream`); failover is decided from these types and from status codes.
+Foreign errors are translated where they enter: aiohttp and OS errors at the upstream
+boundary (`proxy.upstream`), keyring errors in `proxy.keys`, socket errors in
+`proxy.server`, file and YAML errors in `proxy.config_file` and `proxy.config_changes`,
+clipboard and opener errors in `tray_app.desktop`. Failover is decided from these types
+and from status codes, never from message text.
 """
 
 from __future__ import annotations
@@ -30,11 +44,23 @@ class ConfigError(CcfError):
         self.line = line
 
 
+class InvalidChangeError(ConfigError):
+    """A change that would leave the config invalid; `path` names the setting."""
+
+
+class ConfigWriteError(ConfigError):
+    """The config file could not be written; nothing changed."""
+
+
 class KeyStoreError(CcfError):
     """The OS keyring could not store or return a key."""
 
 
-class PortInUseError(CcfError):
+class ListenError(CcfError):
+    """The proxy cannot listen on an address (not allowed, no such interface)."""
+
+
+class PortInUseError(ListenError):
     """The configured listen address is already taken."""
 
 
@@ -62,3 +88,42 @@ class UpstreamTimeoutError(UpstreamError):
 
 class UpstreamProtocolError(UpstreamError):
     kind = "protocol"
+
+
+class ApiError(CcfError):
+    """An admin call that cannot be done; `field` names the setting it concerns."""
+
+    def __init__(self, status: int, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+class DesktopError(CcfError):
+    """A desktop service failed; the message says what to do."""
+
+
+class TrayUnavailable(DesktopError):
+    """No tray icon can be shown here; run headless instead."""
+
+
+class SettingsError(DesktopError):
+    """The settings page could not be opened; the message says what to do."""
+
+
+class PackagingError(CcfError):
+    """A release build that must not ship; the message says which check failed."""
+
+
+class BuildError(PackagingError):
+    """PyInstaller failed, or the frozen app has the wrong contents."""
+
+
+class SmokeError(PackagingError):
+    """A smoke check of the frozen app failed; the message says which and what was seen."""
+
+
+class SseEventTooLargeError(UpstreamProtocolError, ValueError):
+    """An event stream sent more than the maximum event size without a blank line (a
+    ValueError too, as the stream parsers raise for any stream they cannot frame)."""

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 
-@lru_cache(maxsize=1024)
-def _glob(pattern: str) -> re.Pattern[str]:
+def glob_regex(pattern: str) -> str:
     """Only `*` is special: `?` and `[...]` are literal, as in real model names like `x[1m]`."""
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+    return ".*".join(re.escape(part) for part in pattern.split("*"))
 
 
 def map_model(model: str, rules: tuple[tuple[str, str], ...]) -> str:
     """The name `model` is sent as: the target of the first matching rule, else unchanged."""
     for pattern, target in rules:
-        if pattern == model or ("*" in pattern and _glob(pattern).fullmatch(model)):
+        if pattern == model or (
+            "*" in pattern and re.fullmatch(glob_regex(pattern), model, re.DOTALL)
+        ):
             return target
     return model

@@ -20,12 +20,16 @@ HOP_BY_HOP = frozenset(
     }
 )
 _DROPPED_REQUEST = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
-_DROPPED_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding"}
+# An upstream's cookies and CORS grants are for its own site, never for the proxy's origin.
+_DROPPED_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding", "set-cookie", "set-cookie2"}
 _CREDENTIALS = frozenset({"x-api-key", "authorization"})
 _DROPPED_WITH_CREDENTIALS = _DROPPED_REQUEST | _CREDENTIALS
 # What a third party (an OpenAI-format provider) never gets: Anthropic's protocol headers,
 # Claude Code's session and SDK headers, and the client's (Anthropic) credentials.
 THIRD_PARTY_PREFIXES = ("x-ccf-", "anthropic-", "x-claude-code-", "x-stainless-")
+
+_OWN_PREFIXES = ("x-ccf-",)
+_RESPONSE_PREFIXES = ("x-ccf-", "access-control-")
 
 Headers = list[tuple[str, str]]
 
@@ -33,10 +37,10 @@ Headers = list[tuple[str, str]]
 def _relayable(
     headers: Collection[tuple[str, str]],
     dropped: frozenset[str],
-    prefixes: tuple[str, ...] = ("x-ccf-",),
+    prefixes: tuple[str, ...] = _OWN_PREFIXES,
 ) -> Headers:
-    """`headers` without `dropped`, those a Connection header names, and those that begin
-    with one of `prefixes` (our own x-ccf-*, at least)."""
+    """`headers` without `dropped`, those a Connection header names, and those starting
+    with one of `prefixes` (our own x-ccf-*, and for responses access-control-*)."""
     listed = [value for name, value in headers if name.lower() == "connection"]
     if listed:
         dropped = dropped | {t.strip().lower() for value in listed for t in value.split(",")}
@@ -47,75 +51,14 @@ def _relayable(
     ]
 
 
-KEEP, DROP, CONNECTION = "keep", "drop", "connection"
-
-
-class HeaderFilter:
-    """`_relayable` for one fixed `dropped` set, remembering each header name's verdict.
-
-    Clients send the same few names on every request, and lower-casing and testing each
-    of them again cost three times the rest of the filtering. A Connection header that
-    names anything not already dropped sends the request down the general path.
-    """
-
-    MAX_NAMES = 512  # a client inventing names cannot grow the memory without bound
-
-    def __init__(self, dropped: frozenset[str], prefixes: tuple[str, ...] = ("x-ccf-",)) -> None:
-        self.dropped = dropped
-        self.prefixes = prefixes
-        self.verdicts: dict[str, str] = {}
-
-    def __call__(self, headers: Collection[tuple[str, str]]) -> Headers:
-        verdicts = self.verdicts
-        kept = []
-        for pair in headers:
-            verdict = verdicts.get(pair[0]) or self._learn(pair[0])
-            if verdict is KEEP:
-                kept.append(pair)
-            elif verdict is CONNECTION and not self._names_only_dropped(pair[1]):
-                return _relayable(headers, self.dropped, self.prefixes)
-        return kept
-
-    def _learn(self, name: str) -> str:
-        lower = name.lower()
-        if lower == "connection":
-            verdict = CONNECTION
-        elif lower in self.dropped or lower.startswith(self.prefixes):
-            verdict = DROP
-        else:
-            verdict = KEEP
-        if len(self.verdicts) < self.MAX_NAMES:
-            self.verdicts[name] = verdict
-        return verdict
-
-    def _names_only_dropped(self, connection: str) -> bool:
-        return all(token.strip().lower() in self.dropped for token in connection.split(","))
-
-
-_REQUEST_FILTERS = {
-    "client": HeaderFilter(_DROPPED_REQUEST),
-    "own": HeaderFilter(_DROPPED_WITH_CREDENTIALS),
-    "third-party": HeaderFilter(_DROPPED_WITH_CREDENTIALS, THIRD_PARTY_PREFIXES),
-}
-
-
-def _filter_for(endpoint: Endpoint) -> HeaderFilter:
-    if endpoint.format == "openai":
-        return _REQUEST_FILTERS["third-party"]
-    return _REQUEST_FILTERS["client" if endpoint.auth == "client" else "own"]
-
-
-_RESPONSE_FILTER = HeaderFilter(_DROPPED_RESPONSE)
-
-
 def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> Headers:
     """The headers an attempt at `endpoint` sends, from the client's headers."""
-    own = _filter_for(endpoint)
-    if endpoint.headers:  # overridden or removed by the endpoint's config
-        dropped = own.dropped | {name for name, _ in endpoint.headers}
-        shaped = _relayable(client, dropped, own.prefixes)
-    else:
-        shaped = own(client)
+    dropped = _DROPPED_REQUEST if endpoint.auth == "client" else _DROPPED_WITH_CREDENTIALS
+    prefixes: tuple[str, ...] = _OWN_PREFIXES
+    if endpoint.format == "openai":
+        dropped, prefixes = _DROPPED_WITH_CREDENTIALS, THIRD_PARTY_PREFIXES
+    overridden = {name for name, _ in endpoint.headers}  # or removed by the config
+    shaped = _relayable(client, dropped | overridden if overridden else dropped, prefixes)
     shaped.extend(
         (name, value)
         for name, value in endpoint.headers
@@ -130,8 +73,9 @@ def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> 
 
 
 def response_headers(upstream: Collection[tuple[str, str]]) -> Headers:
-    """Upstream response headers fit to relay: no hop-by-hop, length or encoding."""
-    return _RESPONSE_FILTER(upstream)
+    """Upstream response headers fit to relay: no hop-by-hop, length or encoding, and no
+    cookies or CORS headers."""
+    return _relayable(upstream, _DROPPED_RESPONSE, _RESPONSE_PREFIXES)
 
 
 def target_url(endpoint: Endpoint, path: str, query: str) -> str:

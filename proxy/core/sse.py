@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from proxy.core.body import counts_only
+from proxy.core.errors import SseEventTooLargeError
 
+MAX_EVENT_BYTES = 16 * 1024 * 1024  # one event held whole; Anthropic's are far smaller
+_LONGEST_BOUNDARY = 4  # CRLF CRLF
+_TAIL = 64  # bytes of a held event searched again with the next chunk; a marker is shorter
 _BOUNDARY = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -48,18 +52,28 @@ def parse_event(raw: bytes) -> SseEvent | None:
 class SseParser:
     """Feed bytes as they arrive; get back whole events, each with its exact bytes.
 
-    Searches use `find()`, not `in`, which on Python 3.11 first tries the operand as an int
-    and formats a TypeError: the relay frames every chunk of every stream.
+    Linear in the input: the start of an unfinished event is kept in pieces, only a chunk
+    and the few bytes before it are searched for the blank line that ends it, and the pieces
+    are joined once, when it ends. An event that grows past `max_event_bytes` raises
+    `SseEventTooLargeError`. Searches use `find()`, not `in`, which on Python 3.11 first
+    tries the operand as an int and formats a TypeError: the relay frames every chunk of
+    every stream.
     """
 
-    __slots__ = ("_buffer",)
+    __slots__ = ("_clean_for", "_parts", "_size", "_tail", "max_event_bytes")
 
-    def __init__(self) -> None:
-        self._buffer = b""
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+        self._parts: list[bytes] = []  # the start of an event whose blank line has not come
+        self._size = 0  # their length
+        self._tail = b""  # their last bytes: a blank line or a marker may begin there
+        self._clean_for = b""  # a marker they lack, as they lack CR (b"": not known)
+        self.max_event_bytes = max_event_bytes
 
     @property
     def pending(self) -> bytes:
-        return self._buffer
+        if len(self._parts) > 1:
+            self._parts[:] = [b"".join(self._parts)]
+        return self._parts[0] if self._parts else b""
 
     def feed(self, chunk: bytes, only: bytes = b"") -> list[SseEvent]:
         """Whole events completed by `chunk`; with `only`, just those whose bytes contain
@@ -69,54 +83,112 @@ class SseParser:
     def frame(self, chunk: bytes, only: bytes = b"") -> tuple[bytes, list[SseEvent]]:
         """`feed`, also returning the bytes of the events `chunk` completed (with the start
         of the first, held back from earlier chunks): what a relay may send on now."""
-        if (  # the usual chunk after commit: whole deltas, nothing held, nothing to parse
-            only
-            and not self._buffer
-            and chunk.endswith(b"\n\n")
-            and chunk[-3:-2] != b"\n"  # a run of two newlines: the last event ends there
+        if not self._parts:
+            if (  # the usual chunk after commit: whole deltas, nothing to parse
+                only
+                and chunk.endswith(b"\n\n")
+                and chunk[-3:-2] != b"\n"  # a run of two newlines: the last event ends there
+                and chunk.find(b"\r") < 0
+                and chunk.find(only) < 0
+            ):
+                return chunk, []
+            self._clean_for = only  # nothing held: nothing to lack
+        seam = self._tail + chunk[:_TAIL]  # where a blank line or marker may span the cut
+        clean = (
+            bool(only)
+            and self._clean_for == only
             and chunk.find(b"\r") < 0
             and chunk.find(only) < 0
-        ):
-            return chunk, []
-        buffer = self._buffer + chunk if self._buffer else chunk
-        if only and buffer.find(b"\r") < 0 and buffer.find(only) < 0:
-            end = _end_of_last_lf_boundary(buffer)
-            self._buffer = buffer[end:]
-            return buffer[:end], []
-        events = self._feed_events(buffer, only)
-        return buffer[: len(buffer) - len(self._buffer)], events
+            and seam.find(only) < 0
+        )
+        if not (_may_end_clean(seam, chunk) if clean else (_may_end(seam) or _may_end(chunk))):
+            self._hold(chunk, clean)  # no event ends in this chunk
+            return b"", []
+        return self._frame_joined(chunk, only, clean)
 
-    def _feed_events(self, buffer: bytes, only: bytes) -> list[SseEvent]:
+    def _hold(self, chunk: bytes, clean: bool) -> None:
+        self._parts.append(chunk)
+        self._size += len(chunk)
+        self._tail = (self._tail + chunk)[-_TAIL:] if len(chunk) < _TAIL else chunk[-_TAIL:]
+        if not clean:
+            self._clean_for = b""
+        if self._size > self.max_event_bytes:
+            size, self._parts, self._size, self._tail = self._size, [], 0, b""
+            raise SseEventTooLargeError(
+                f"an event grew past {self.max_event_bytes} bytes ({size}) without ending"
+            )
+
+    def _frame_joined(self, chunk: bytes, only: bytes, clean: bool) -> tuple[bytes, list[SseEvent]]:
+        parts, held = self._parts, self._size
+        if not parts:
+            buffer = chunk
+        else:
+            buffer = parts[0] + chunk if len(parts) == 1 else b"".join([*parts, chunk])
+            parts.clear()
         events: list[SseEvent] = []
-        start = 0
-        for match in _BOUNDARY.finditer(buffer):
-            end = match.end()
-            if end == len(buffer) and buffer.endswith(b"\r"):
-                break  # a lone CR may be the first half of CRLF: wait for the next chunk
-            raw = buffer[start:end]
-            start = end
-            if only and raw.find(only) < 0:
-                continue
-            event = parse_event(raw)
-            if event is not None:
-                events.append(event)
-        self._buffer = buffer[start:]
-        return events
+        if clean:
+            end = _end_of_last_lf_boundary(buffer, held - 1 if held else 0)
+        else:
+            end, events = _frame_events(buffer, max(0, held - _LONGEST_BOUNDARY + 1), only)
+        rest = buffer[end:]
+        if rest:
+            parts.append(rest)
+            if not clean:  # what is left of a chunk that was not clean may be
+                lacks = rest.find(b"\r") < 0 and rest.find(only) < 0
+                self._clean_for = only if only and lacks else b""
+        self._size, self._tail = len(rest), rest[-_TAIL:]
+        if len(rest) > self.max_event_bytes:
+            self._hold(b"", clean)  # raises
+        return buffer[:end], events
 
     def flush(self) -> list[SseEvent]:
         """Whatever is left when the stream ends without a closing blank line."""
-        rest, self._buffer = self._buffer, b""
+        rest = self.pending
+        self._parts, self._size, self._tail = [], 0, b""
         event = parse_event(rest) if rest.strip() else None
         return [event] if event is not None else []
 
 
-def _end_of_last_lf_boundary(buffer: bytes) -> int:
-    """Where `_BOUNDARY.finditer` would end its last match in text without CR (0: none).
+def _may_end(data: bytes) -> bool:
+    """Whether `data` has two line endings in a row, as every blank line has. One-byte
+    searches first: they run at memory speed, two-byte ones and the regex far slower."""
+    if data.find(b"\n") < 0 and data.find(b"\r") < 0:
+        return False
+    return data.find(b"\n\n") >= 0 or data.find(b"\n\r") >= 0 or data.find(b"\r\r") >= 0
+
+
+def _may_end_clean(seam: bytes, chunk: bytes) -> bool:
+    """`_may_end` for text without CR: a blank line is two LFs, in the chunk or at the cut."""
+    return chunk.find(b"\n") >= 0 and (seam.find(b"\n\n") >= 0 or chunk.find(b"\n\n") >= 0)
+
+
+def _frame_events(buffer: bytes, resume: int, only: bytes) -> tuple[int, list[SseEvent]]:
+    """Where the last whole event in `buffer` ends, and those events with `only` in them;
+    the search starts at `resume` (no blank line ends before it)."""
+    events: list[SseEvent] = []
+    start = 0
+    while match := _BOUNDARY.search(buffer, resume):
+        end = resume = match.end()
+        if end == len(buffer) and buffer.endswith(b"\r"):
+            break  # a lone CR may be the first half of CRLF: wait for the next chunk
+        raw = buffer[start:end]
+        start = end
+        if only and raw.find(only) < 0:
+            continue
+        event = parse_event(raw)
+        if event is not None:
+            events.append(event)
+    return start, events
+
+
+def _end_of_last_lf_boundary(buffer: bytes, since: int) -> int:
+    """Where `_BOUNDARY` matching would end its last match in text without CR (0: none),
+    given that `buffer[:since]` holds no blank line.
 
     It pairs newlines from the left, so in a run of them the last match ends an even number
     of newlines after the run's start.
     """
-    last = buffer.rfind(b"\n\n")
+    last = buffer.rfind(b"\n\n", since)
     if last < 0:
         return 0
     run_start = last

@@ -10,9 +10,10 @@ from proxy.core.config import Config
 from proxy.core.health import HEALTHY, Health
 from proxy.core.plan import ordered_endpoints
 from proxy.core.ratelimit import Usage
+from proxy.core.usage import UsageToday
 
 Overall = Literal["ok", "degraded", "down", "paused", "stopped", "error"]
-EndpointState = Literal["ok", "cooling", "auth_error", "disabled"]
+EndpointState = Literal["ok", "cooling", "auth_error", "disabled", "no_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class Snapshot:
     paused: bool
     url: str
     problem: str = ""
+    usage: UsageToday | None = None  # today's figures from the usage ledger, when it runs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,8 @@ def endpoint_words(status: EndpointStatus) -> str:
     if status.state == "cooling":
         what = "rate-limited" if status.last_status == 429 else "failing"
         return f"{what}, retry in {describe_wait(status.retry_in)}"
+    if status.state == "no_key":
+        return "no key"
     if status.state == "ok" and not status.proven:
         return "retrying"
     return "disabled" if status.state == "disabled" else "ready"
@@ -103,13 +107,18 @@ def endpoint_statuses(
     config: Config,
     health: Mapping[str, Health],
     now: float,
-    usage: Mapping[str, Usage] | None = None,
+    keyless: frozenset[str] = frozenset(),
+    ratelimits: Mapping[str, Usage] | None = None,
 ) -> tuple[EndpointStatus, ...]:
+    """Each endpoint's state; `keyless` names those that need a key and have none (they are
+    skipped by every request, so they are not "ready")."""
     primary = next((e.name for e in config.endpoints if e.enabled), None)
     rows = []
     for endpoint in config.endpoints:
         h = health.get(endpoint.name, HEALTHY)
         state: EndpointState = h.state(now) if endpoint.enabled else "disabled"
+        if state == "ok" and endpoint.name in keyless:
+            state = "no_key"
         rows.append(
             EndpointStatus(
                 name=endpoint.name,
@@ -122,7 +131,7 @@ def endpoint_statuses(
                 primary=endpoint.name == primary,
                 pinned=endpoint.name == config.routing.pinned,
                 proven=h.failures == 0,  # a success removes the entry: back to HEALTHY
-                usage=(usage or {}).get(endpoint.name),
+                usage=(ratelimits or {}).get(endpoint.name),
             )
         )
     return tuple(rows)
@@ -157,9 +166,11 @@ def snapshot(
     url: str,
     *,
     problem: str = "",
-    usage: Mapping[str, Usage] | None = None,
+    keyless: frozenset[str] = frozenset(),
+    usage: UsageToday | None = None,
+    ratelimits: Mapping[str, Usage] | None = None,
 ) -> Snapshot:
-    rows = endpoint_statuses(config, health, now, usage)
+    rows = endpoint_statuses(config, health, now, keyless, ratelimits)
     by_name = {row.name: row for row in rows}
     order = [by_name[e.name] for e in ordered_endpoints(config)]
     overall, serving, reason = _verdict(order, config.routing.paused)
@@ -172,6 +183,7 @@ def snapshot(
         paused=config.routing.paused,
         url=url,
         problem=problem,
+        usage=usage,
     )
 
 

@@ -65,8 +65,6 @@ async def _drive(target: str, stream: bool, requests: int, events: int = 100) ->
     apps = {"proxy": _proxy_app, "reference": reference.create_app}
     url = await _site(apps[target](up_url)) if target in apps else up_url
     gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)  # as `ccf serve` runs, so collections do not add noise
     body = payload.request_body(stream=stream)
     async with ClientSession() as client:
 

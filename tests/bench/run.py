@@ -29,7 +29,22 @@ from typing import Any
 from tests.bench import loadgen, payload, procs, report
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CCF = str(Path(sys.executable).with_name("ccf"))
+DEFAULT_CCF = ""  # this checkout's ccf, whatever checkout the environment has installed
+
+
+def ccf_command(ccf: str) -> list[str]:
+    """How to run ``ccf``: the given program, or this checkout's through this Python."""
+    return [ccf] if ccf else [sys.executable, "-m", "tray_app"]
+
+
+def ccf_env() -> dict[str, str]:
+    """The environment for ``ccf serve``: no CCF_* settings, no keyring, this checkout first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCF_")}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
 TARGETS = ("direct", "reference", "proxy")
 N_EVENTS = 100
 INTERVAL_MS = 5.0
@@ -75,7 +90,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--stand-in", action="store_true", help="run a second reference as 'proxy' (debug aid)"
     )
-    p.add_argument("--ccf", default=DEFAULT_CCF, help="ccf program")
+    p.add_argument("--ccf", default=DEFAULT_CCF, help="ccf program (default: this checkout's)")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     p.add_argument(
         "--out", type=Path, default=ROOT / "test-artifacts" / "bench", help="logs, results.json"
@@ -97,15 +112,14 @@ def _start_ccf(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``ccf serve`` with a config whose only endpoint is the fake, isolated from the user's
     own config, state and keyring."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCF_")}
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    env = ccf_env()
     for sub in ("config", "data", "state", "cache"):
         (fleet.log_dir / "ccf-home" / sub).mkdir(parents=True, exist_ok=True)
         env[f"XDG_{sub.upper()}_HOME"] = str(fleet.log_dir / "ccf-home" / sub)
     cfg = fleet.log_dir / "ccf-config.yaml"
     cfg.write_text(f"endpoints:\n  - {{name: fake, base_url: '{up_url}', auth: client}}\n")
     port = procs.free_port()
-    argv = [ccf, "serve", "--config", str(cfg), "--port", str(port)]
+    argv = [*ccf_command(ccf), "serve", "--config", str(cfg), "--port", str(port)]
     proc = fleet.start("proxy", argv, cpus=cpus, env=env, cwd=fleet.log_dir)
     url = f"http://127.0.0.1:{port}"
     procs.wait_http_ok(url + "/health", proc, "proxy", fleet)

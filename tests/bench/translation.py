@@ -221,8 +221,7 @@ def measure_streams(url: str, body: bytes, endpoint: str, n_streams: int, in_a_r
 def _start_ccf(
     fleet: procs.Fleet, name: str, endpoint_yaml: str, cpus: set[int] | None, ccf: str
 ) -> tuple[subprocess.Popen[bytes], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCF_")}
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    env = run.ccf_env()
     home = fleet.log_dir / f"ccf-home-{name}"
     for sub in ("config", "data", "state", "cache"):
         (home / sub).mkdir(parents=True, exist_ok=True)
@@ -230,7 +229,7 @@ def _start_ccf(
     cfg = fleet.log_dir / f"ccf-config-{name}.yaml"
     cfg.write_text(f"endpoints:\n  - {endpoint_yaml}\n")
     port = procs.free_port()
-    argv = [ccf, "serve", "--config", str(cfg), "--port", str(port)]
+    argv = [*run.ccf_command(ccf), "serve", "--config", str(cfg), "--port", str(port)]
     proc = fleet.start(name, argv, cpus=cpus, env=env, cwd=fleet.log_dir)
     url = f"http://127.0.0.1:{port}"
     procs.wait_http_ok(url + "/health", proc, name, fleet)
@@ -284,9 +283,10 @@ def _best_us(fn: Callable[[], object], number: int) -> float:
 
 def micro(number: int = 20000) -> dict[str, float]:
     """CPU µs per call, best of 5, of what the proxy does per event and per request."""
-    from proxy.core.openai import StreamTranslator
+    from proxy.core.openai.stream import StreamTranslator
     from proxy.core.sse import AFTER_COMMIT, SseParser
-    from proxy.wire import Incoming, OpenAIWire
+    from proxy.formats import OpenAIFormat
+    from proxy.incoming import Incoming
 
     sent = time.time_ns()
     native_frame = payload.text_delta_frame(7, sent)
@@ -304,7 +304,7 @@ def micro(number: int = 20000) -> dict[str, float]:
 
     def request() -> bytes:
         incoming = Incoming("POST", "/v1/messages", "", [], body)
-        return OpenAIWire().body(incoming, incoming.data)
+        return OpenAIFormat().body(incoming, incoming.data)
 
     return {
         "native_sseparser_feed_us": _best_us(
@@ -436,7 +436,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians reported")
     p.add_argument("--quick", action="store_true", help="1 round, short micro: checks machinery")
-    p.add_argument("--ccf", default=run.DEFAULT_CCF, help="ccf program")
+    p.add_argument("--ccf", default=run.DEFAULT_CCF, help="ccf program (default: this checkout's)")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     p.add_argument(
         "--out", type=Path, default=run.ROOT / "test-artifacts" / "bench", help="translation.json"

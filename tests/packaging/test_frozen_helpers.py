@@ -100,6 +100,22 @@ def test_a_failing_dialog_does_not_hide_the_crash(tmp_path: Path) -> None:
     assert "ValueError: bad" in (tmp_path / "crash.log").read_text()
 
 
+def test_a_crash_that_names_a_key_shows_and_writes_it_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shown: list[str] = []
+    key = "sk-ant-api03-CrashedWithTheKey0123"
+    message = crash_report.report_crash(
+        ValueError(f"upstream said invalid x-api-key {key}"),
+        show_dialog=True,
+        dialog=lambda title, text: shown.append(text),
+        log_path=tmp_path / "crash.log",
+    )
+    written = [message, *shown, (tmp_path / "crash.log").read_text(), capsys.readouterr().err]
+    assert all("invalid x-api-key ***" in text for text in written)
+    assert not any(key in text for text in written)
+
+
 # ---------------------------------------------------------------- per-OS metadata
 
 

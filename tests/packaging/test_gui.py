@@ -19,7 +19,8 @@ import pytest
 
 from tests.fakes import FakesInThread
 from tests.packaging.conftest import PACKAGING, FrozenBuild
-from tests.tray_app.desktop_session import Desktop, Geometry, wait_for
+from tests.polling import wait_for
+from tests.tray_app.desktop_session import Desktop, Geometry
 from tests.tray_app.tray_gui import TrayScreen, TrayUnderTest, toplevel_popups
 
 pytestmark = [

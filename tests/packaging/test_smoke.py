@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from proxy.core.errors import SmokeError
 from tests.packaging.conftest import ROOT, load
 
 smoke = load("smoke")
@@ -32,7 +33,7 @@ def test_smoke_checks_pass_on_the_installed_app() -> None:
 
 @pytest.mark.timeout(60)
 def test_smoke_fails_on_a_wrong_version() -> None:
-    with pytest.raises(smoke.SmokeError, match=re.escape("not 'ccf 0.0.0-wrong'")):
+    with pytest.raises(SmokeError, match=re.escape("not 'ccf 0.0.0-wrong'")):
         smoke.check_version(installed_ccf(), "0.0.0-wrong")
 
 

@@ -1,5 +1,5 @@
 """The release workflow: builds and smoke-tests on the three OSes, uploads, releases on tags.
-actionlint checks it too where it is installed (see packaging/INSTALL.md for the lead)."""
+actionlint checks it too where it is installed."""
 
 from __future__ import annotations
 

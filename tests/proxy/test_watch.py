@@ -6,22 +6,23 @@ import json
 import logging
 import os
 import socket
-import time
 import urllib.request
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from proxy.admin import make_admin
+from proxy.config_changes import ConfigChanges
 from proxy.config_file import load_config
 from proxy.keys import resolve_keys
+from proxy.running import ProxySetup, start_proxy
 from proxy.runtime import Runtime
-from proxy.server import start_server
 from proxy.service import ProxyService
 from proxy.watch import ConfigWatcher
 from tests.fakes import closed_port
+from tests.polling import wait_for
 from tests.proxy.admin.admin_helpers import MemoryKeys
+from tests.proxy.core.test_config_yaml import ALIAS_BOMB
 from tests.serve import ccf_serve
 
 ONE = "listen: {port: 0}\nendpoints:\n  - {name: a, base_url: 'http://127.0.0.1:9'}\n"
@@ -43,7 +44,8 @@ def watched(tmp_path: Path, clock):
     store = MemoryKeys()
     config = load_config(path, ENV)
     runtime = Runtime(config, resolve_keys(config, store, ENV), clock)
-    return path, runtime, ConfigWatcher(path, ENV, store, runtime)
+    changes = ConfigChanges(path, ENV, store, runtime, listener=None)
+    return path, runtime, ConfigWatcher(changes)
 
 
 def names(runtime: Runtime) -> list[str]:
@@ -61,7 +63,7 @@ async def test_a_good_edit_is_swapped_in_with_its_keys(watched) -> None:
 
 async def test_nothing_changed_means_nothing_read(watched, monkeypatch) -> None:
     _, runtime, watcher = watched
-    monkeypatch.setattr("proxy.watch.load_config", lambda *_: pytest.fail("read again"))
+    monkeypatch.setattr("proxy.config_changes.load_config", lambda *_: pytest.fail("read again"))
     await watcher.check()
     assert runtime.problem == ""
 
@@ -91,6 +93,15 @@ def _not_utf8(path: Path) -> None:
     path.write_bytes(b"endpoints: \xff\xfe\n")
 
 
+def _alias_bomb(path: Path) -> None:
+    rewrite(path, ALIAS_BOMB)
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)  # opening it to read would wait for a writer that never comes
+
+
 BREAKAGES = {
     "deleted": (_delete, "was deleted"),
     "truncated": (_truncate, "is empty"),
@@ -98,6 +109,8 @@ BREAKAGES = {
     "invalid value": (_invalid_value, "auth"),
     "unreadable": (_unreadable, "cannot read"),
     "not utf-8": (_not_utf8, "not UTF-8"),
+    "alias bomb": (_alias_bomb, "line 5: aliases"),
+    "fifo": (_fifo, "not a regular file"),
 }
 
 
@@ -122,6 +135,8 @@ async def test_a_broken_file_keeps_the_last_good_config_and_says_so(
     assert len([r for r in caplog.records if r.name == "ccf.config"]) == 1
     if path.is_dir():
         path.rmdir()
+    elif path.is_fifo():
+        path.unlink()
     rewrite(path, ONE)
     await watcher.check()
     assert runtime.problem == ""
@@ -153,13 +168,10 @@ async def served(tmp_path: Path, clock):
     path = tmp_path / "config.yaml"
     path.write_text(ONE)
     store = MemoryKeys({"__admin__": "t" * 32})
-    config = load_config(path, ENV)
-    runtime = Runtime(config, resolve_keys(config, store, ENV), clock)
-    admin = make_admin(path, ENV, store, clock)
-    server = await start_server(runtime, grace=0.5, admin=admin)
-    watcher = ConfigWatcher(path, ENV, store, runtime, admin=admin)
-    yield path, runtime, watcher, server
-    await server.stop()
+    setup = ProxySetup(path, ENV, store, clock, grace=0.5, watch_interval=3600)
+    proxy = await start_proxy(setup, load_config(path, ENV))
+    yield path, proxy.runtime, proxy.watcher, proxy.server
+    await proxy.stop()
 
 
 async def test_a_listen_change_moves_the_server(served) -> None:
@@ -208,16 +220,6 @@ async def test_admin_writes_are_not_problems(served) -> None:
 def health(url: str) -> dict:
     with urllib.request.urlopen(url + "/health", timeout=5) as response:
         return json.load(response)
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.mark.slow

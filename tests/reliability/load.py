@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from proxy.app_keys import SESSION
+from proxy.app_state import SESSION
 from tests.reliability.chaos import ChaosRig, Outcome, run_clients
 from tests.reliability.leaks import Sampler, other_tasks, python_blocks, settle, settled_rss_mib
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from proxy.config_changes import ConfigChanges
 from proxy.core.config_yaml import parse_config_text
 from proxy.keys import ResolvedKeys
 from proxy.runtime import Runtime
@@ -68,7 +69,8 @@ async def soak(minutes: float, rate: float = 20.0, window: float = 30.0) -> list
 
     runtime = Runtime(parse_config_text(path.read_text(), {}), ResolvedKeys({}, {}), SystemClock())
     server = await start_server(runtime, grace=0.5)
-    watcher = ConfigWatcher(path, {}, _NoKeys(), runtime)
+    changes = ConfigChanges(path, {}, _NoKeys(), runtime, listener=server)
+    watcher = ConfigWatcher(changes)
     watcher.start()
     samples: list[dict[str, Any]] = []
     started = time.monotonic()

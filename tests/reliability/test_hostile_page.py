@@ -257,6 +257,46 @@ def test_a_same_site_page_cannot_make_the_proxy_call_the_provider(world: World) 
     assert (sent, health["state"]) == ([], "ok")
 
 
+# The variants of issue 14: an encoded slash past the guard, and methods the local paths do
+# not answer; each was once sent upstream with the user's key. (path, expected status)
+ISSUE_14_VARIANTS = [
+    ("/_ccf%2F..%2Fv1%2Fmessages", 400),
+    ("/%5fccf%2f..%2fv1%2fmessages", 400),
+    ("/health", 405),
+    ("/metrics", 405),
+    ("/%68ealth", 405),
+]
+
+
+@pytest.mark.timeout(90)
+def test_the_issue_14_variants_are_refused_in_a_real_browser(world: World) -> None:
+    """A simple no-cors POST (text/plain), as any page can send it, for each variant; the
+    browser sends each as written (the control server shows it), and the proxy refuses it:
+    its status is read from the browser's own network events, since the page cannot."""
+    no_cors = {
+        "method": "POST",
+        "mode": "no-cors",
+        "headers": {"content-type": "text/plain"},
+        "body": json.dumps(REQUEST),
+    }
+    refused = []
+    for host in (EVIL, "127.0.0.1", "localhost"):
+        visit(world, world.hostile.origin(host))
+        for path, expected in ISSUE_14_VARIANTS:
+            world.fetch(f"{world.control.url}{path}", no_cors)
+            assert world.control.received[-1].method == "POST"
+            with world.page.expect_response(f"{world.url}{path}") as answer:
+                result = world.fetch(f"{world.url}{path}", no_cors)
+            assert result["type"] in ("opaque", "error"), (host, path, result)
+            assert answer.value.request.url == f"{world.url}{path}"  # sent as written
+            assert answer.value.status == expected, (host, path, answer.value.status)
+            refused.append((host, path))
+    assert world.upstream.received == []
+    assert len(refused) == 3 * len(ISSUE_14_VARIANTS)
+    health = world.health()
+    assert health["endpoints"][0]["state"] == "ok"
+
+
 # ------------------------------------------------------------------ DNS rebinding
 
 

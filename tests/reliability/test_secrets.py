@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from proxy.admin.token import ensure_admin_token
 from proxy.keys import SystemKeyring
 from tests.fakes import FakesInThread, stream_events
+from tests.polling import wait_for
 from tests.serve import CCF, stop, wait_for_url
 
 MARKERS = {
@@ -108,9 +108,8 @@ def scenarios(rec: Recorder, a, b, path: Path) -> None:
     rec.api("PUT", "routing", {"paused": False})
     good = path.read_text()
     path.write_text("endpoints: [\n")  # the watcher reports it
-    deadline = time.monotonic() + 10
-    while b"not valid YAML" not in rec.call("GET", "/health")[1] and time.monotonic() < deadline:
-        time.sleep(0.2)
+    token = {"x-ccf-token": MARKERS["token"]}
+    wait_for(lambda: b"not valid YAML" in rec.call("GET", "/health", None, token)[1], 15, "it")
     path.write_text(good)
     rec.call("GET", "/metrics")
     rec.call("GET", "/health")

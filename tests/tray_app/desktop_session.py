@@ -12,13 +12,14 @@ import re
 import shutil
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from PIL import Image, ImageGrab
+
+from tests.polling import wait_for
 
 T = TypeVar("T")
 
@@ -37,29 +38,12 @@ REQUIRED_PROGRAMS = (
 SCREEN = (1920, 1080)  # wide enough that a centred settings window misses the tray menu
 
 
-class DesktopError(RuntimeError):
+class DesktopSessionError(RuntimeError):
     pass
 
 
 def missing_programs() -> list[str]:
     return [p for p in REQUIRED_PROGRAMS if shutil.which(p) is None]
-
-
-def wait_for(
-    condition: Callable[[], T | None],
-    timeout: float,
-    what: str,
-    interval: float = 0.05,
-) -> T:
-    """Poll `condition` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise DesktopError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
 
 
 def children_of(pid: int) -> list[int]:
@@ -165,7 +149,7 @@ class Desktop:
             self.stop()
             raise
         if not number.isdigit():
-            raise DesktopError("Xvfb did not report a display number")
+            raise DesktopSessionError("Xvfb did not report a display number")
         self.display = f":{number}"
         self.env["DISPLAY"] = self.display
         wait_for(self._xdpyinfo_ok, 10, f"Xvfb on {self.display}")
@@ -253,7 +237,7 @@ class Desktop:
             wait_for(up_or_dead, 20, f"the trayer panel (log: {log.read_text()[-500:]!r})")
             if proc.poll() is None:
                 return
-        raise DesktopError(f"trayer keeps exiting: {log.read_text()[-1000:]}")
+        raise DesktopSessionError(f"trayer keeps exiting: {log.read_text()[-1000:]}")
 
     def _start_dunst(self) -> None:
         """Our own notification daemon on this display (a bus-activated one might have

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from proxy.core.errors import DesktopError
 from tests.tray_app.tray_fakes import FakeService
 from tray_app import menu_model as m
 from tray_app.actions import Actions
-from tray_app.desktop import DesktopError
 
 
 class FakeAutostart:
@@ -57,6 +57,7 @@ class Harness:
         self.notices: list[tuple[str, str]] = []
         self.quits = 0
         self.settings_opened = 0
+        self.sections: list[str] = []
         self.autostart = FakeAutostart()
         self.actions = Actions(
             service=self.service,
@@ -68,8 +69,9 @@ class Harness:
             open_folder=self.opened.append,
         )
 
-    def open_settings(self) -> FakeChild:
+    def open_settings(self, section: str = "") -> FakeChild:
         self.settings_opened += 1
+        self.sections.append(section)
         return FakeChild()
 
     def quit(self) -> None:
@@ -160,7 +162,7 @@ def test_dead_settings_children_are_forgotten(h: Harness) -> None:
 
 
 def test_opener_returning_none_is_fine(h: Harness) -> None:
-    h.actions.open_settings = lambda: None
+    h.actions.open_settings = lambda _section: None
     h.actions.run(m.OpenSettings())
     assert h.actions.children == []
 
@@ -214,3 +216,43 @@ def test_a_settings_window_still_starting_is_closed_too(h: Harness) -> None:
             child.kill()
         child.join(5)
         child.close()
+
+
+class FakeWindow(FakeChild):
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[str] = []
+
+    def show(self, section: str = "") -> bool:
+        self.shown.append(section)
+        return self.alive
+
+
+def test_settings_twice_brings_the_open_window_forward(h: Harness) -> None:
+    window = FakeWindow()
+    h.actions.open_settings = lambda section: window
+    h.actions.run(m.OpenSettings())
+    h.actions.run(m.OpenSettings())
+    h.actions.run(m.OpenSettings("general"))
+    assert h.actions.children == [window]
+    assert window.shown == ["", "general"]
+    window.alive = False  # closed: the next Settings… opens a new one
+    h.actions.open_settings = h.open_settings
+    h.actions.run(m.OpenSettings("problem"))
+    assert h.sections == ["problem"]
+
+
+def test_copying_and_opening_logs_say_what_happened(h: Harness) -> None:
+    h.actions.run(m.CopyEnv("posix"))
+    h.actions.run(m.CopyEnv("settings_json"))
+    h.actions.run(m.OpenLogs())
+    titles = [title for title, _ in h.notices]
+    assert titles == [
+        "Copied for bash / zsh",
+        "Copied the settings.json block",
+        "Opened the log folder",
+    ]
+    assert "~/.zshrc" in h.notices[0][1]
+    assert "ccf.log" in h.notices[2][1]
+    for title, message in h.notices:
+        assert title.lower() not in message.lower()

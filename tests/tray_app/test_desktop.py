@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tray_app.desktop_session import wait_for
+from proxy.core.errors import DesktopError
+from tests.polling import wait_for
 from tray_app import desktop
 
 FAKE_OPENER = """#!/bin/sh
@@ -76,7 +77,7 @@ def test_open_folder_failure_says_what_to_do(
     if not sys.platform.startswith("linux"):
         pytest.skip("xdg-open is the Linux opener")
     monkeypatch.setenv("PATH", str(tmp_path))  # no xdg-open anywhere
-    with pytest.raises(desktop.DesktopError, match="Open the folder by hand"):
+    with pytest.raises(DesktopError, match="Open the folder by hand"):
         desktop.open_folder(tmp_path / "logs")
 
 
@@ -87,5 +88,5 @@ def test_copy_without_clipboard_tool_says_what_to_install(monkeypatch: pytest.Mo
         raise pyperclip.PyperclipException("could not find a copy/paste mechanism")
 
     monkeypatch.setattr(pyperclip, "copy", no_clipboard)
-    with pytest.raises(desktop.DesktopError, match="install xclip or xsel"):
+    with pytest.raises(DesktopError, match="install xclip or xsel"):
         desktop.copy_text("export ANTHROPIC_BASE_URL=http://127.0.0.1:8765\n")

@@ -142,3 +142,82 @@ def test_log_dir_is_the_platform_log_dir(tmp_path: Path, monkeypatch: pytest.Mon
         pytest.skip("XDG paths")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert logs.log_dir() == tmp_path / "claude-code-fallback" / "log"
+
+
+def test_key_shaped_strings_are_masked_without_being_told(
+    tmp_path: Path, clean_root: logging.Logger
+) -> None:
+    path = logs.setup_logging(tmp_path, hooks=False)
+    logging.getLogger("t").warning("upstream said: invalid x-api-key sk-ant-api03-Zz9Yy8Xx7Ww6")
+    text = read(path)
+    assert "sk-ant" not in text
+    assert "invalid x-api-key ***" in text
+
+
+def test_log_files_are_private(tmp_path: Path, clean_root: logging.Logger) -> None:
+    folder = tmp_path / "log"
+    folder.mkdir(mode=0o755)
+    (folder / "ccf.log.1").write_text("old\n")
+    (folder / "ccf.log.1").chmod(0o644)  # left by an older version
+    path = logs.setup_logging(folder, hooks=False)
+    logging.getLogger("t").warning("hello")
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert (folder / "ccf.log.1").stat().st_mode & 0o777 == 0o600
+
+
+def test_rotated_log_files_are_private_too(
+    tmp_path: Path, clean_root: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logs, "MAX_BYTES", 500)
+    path = logs.setup_logging(tmp_path / "fresh" / "log", hooks=False)
+    for i in range(50):
+        logging.getLogger("t").info("line %d %s", i, "x" * 40)
+    files = list(path.parent.iterdir())
+    assert len(files) == 1 + logs.BACKUPS
+    assert {p.stat().st_mode & 0o777 for p in files} == {0o600}
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_repeated_lines_are_collapsed(tmp_path: Path, clean_root: logging.Logger) -> None:
+    path = logs.setup_logging(tmp_path, hooks=False)
+    log = logging.getLogger("ccf.admin")
+    log.info("before")
+    for _ in range(5000):
+        log.info("a settings sign-in link was refused")
+    log.warning("after")
+    lines = read(path).splitlines()
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        "before",
+        "a settings sign-in link was refused",
+        "last message repeated 4999 times",
+        "after",
+    ]
+
+
+def test_a_long_run_of_repeats_is_summed_up_as_it_goes() -> None:
+    now = [0.0]
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Collect()
+    handler.addFilter(logs.RepeatCollapser(handler, clock=lambda: now[0]))
+    log = logging.getLogger("test.collapse")
+    log.propagate = False
+    log.addHandler(handler)
+    try:
+        for _ in range(40):  # one a second
+            log.warning("flood")
+            now[0] += 1.0
+        log.warning("done")
+    finally:
+        log.removeHandler(handler)
+    assert seen == [
+        "flood",
+        "last message repeated 30 times",  # after 30 s of them
+        "last message repeated 9 times",
+        "done",
+    ]

@@ -6,21 +6,24 @@ from dataclasses import replace
 
 import pytest
 
-from proxy.core.status import Snapshot
+from proxy.core.envsnippets import SHELLS
+from proxy.core.status import Snapshot, snapshot
 from tests.tray_app.tray_fakes import (
     DEGRADED,
     DOWN,
     ERROR,
+    NOW,
     OK,
     PAUSED,
     PORT_IN_USE,
     STOPPED,
+    URL,
     auth_error,
+    config,
     cooling,
     snap,
 )
 from tray_app import menu_model as m
-from tray_app.envvars import SHELLS
 
 
 def build(s: Snapshot, autostart: bool = False, available: bool = True) -> tuple[m.Entry, ...]:
@@ -42,12 +45,13 @@ def texts(entries: tuple[m.Entry, ...]) -> list[str]:
     [
         (OK, "green"),
         (DEGRADED, "amber"),
-        (snap(pinned="openrouter"), "amber"),
+        (snap(pinned="openrouter"), "blue"),
+        (snap({"openrouter": cooling(60)}, pinned="openrouter"), "green"),
         (snap({"anthropic": auth_error()}), "amber"),
         (DOWN, "red"),
         (ERROR, "red"),
         (PAUSED, "grey"),
-        (snap({"anthropic": cooling(60)}, paused=True), "grey"),
+        (snap({"anthropic": cooling(60)}, paused=True), "red"),
         (STOPPED, "grey"),
     ],
 )
@@ -71,7 +75,10 @@ def test_colour_stays_amber_when_a_cooldown_ends_until_the_primary_served() -> N
             "Claude Code Fallback — Serving via openrouter — anthropic rate-limited, "
             "retry in 3 min",
         ),
-        (snap(pinned="bedrock"), "Claude Code Fallback — Serving via bedrock (pinned)"),
+        (
+            snap(pinned="bedrock"),
+            "Claude Code Fallback — Pinned: serving via bedrock (your choice)",
+        ),
         (PAUSED, "Claude Code Fallback — Failover paused; anthropic only"),
         (STOPPED, "Claude Code Fallback — Proxy stopped"),
     ],
@@ -82,7 +89,7 @@ def test_tooltip_says_who_serves_and_why(snapshot: Snapshot, expected: str) -> N
 
 def test_tooltip_fits_windows_limit_and_names_the_problem() -> None:
     tip = m.tooltip(ERROR)
-    assert tip.startswith("Claude Code Fallback — Proxy not running: Port 8765")
+    assert tip.startswith("Claude Code Fallback is not running — Port 8765")
     assert len(tip) <= m.TOOLTIP_MAX
     assert tip.endswith("…")
     assert len(m.tooltip(DOWN)) <= m.TOOLTIP_MAX
@@ -217,11 +224,12 @@ def test_copy_environment_submenu() -> None:
 def test_menu_when_proxy_failed_says_what_to_do_and_offers_restart() -> None:
     menu = build(ERROR)
     assert texts(menu)[:4] == [
-        "Proxy not running",
+        "Not running: port in use",
         "Port 8765 on 127.0.0.1 is in use by another program.",
-        "Choose another port in Settings → General.",
+        "Choose another port…",
         "Restart proxy",
     ]
+    assert item(menu, "Choose another port…").command == m.OpenSettings("general")
     assert item(menu, "Restart proxy").command == m.RestartProxy()
     assert not item(menu, "Port 8765").enabled
     assert not item(menu, "Endpoint").enabled  # nothing to pin while it is down
@@ -268,11 +276,44 @@ def test_problem_while_running_is_shown_without_restart() -> None:
     """A broken config file while the proxy runs on its last good config."""
     problem = "config.yaml line 4: endpoints[1].auth: 'token' is not allowed. Fix the file."
     s = replace(OK, problem=problem)
-    assert texts(build(s))[:4] == [
+    assert texts(build(s))[:5] == [
         "Serving via anthropic",
-        "config.yaml line 4: endpoints[1].auth: 'token' is not allowed.",
-        "Fix the file.",
+        "The config file has an error (line 4)",
+        "Running on the last good settings",
+        "Show the config problem…",
         "---",
     ]
-    assert m.icon_colour(s) == "green"
+    assert item(build(s), "Show the config problem…").command == m.OpenSettings("problem")
+    assert m.icon_colour(s) == "yellow"  # its own look: not the green of all-is-well
     assert m.tooltip(s).startswith("Claude Code Fallback — Serving via anthropic: config.yaml")
+
+
+def test_each_state_has_its_own_look_and_honest_words() -> None:
+    pinned = snap(pinned="openrouter")
+    assert (m.icon_colour(pinned), texts(build(pinned))[0]) == (
+        "blue",
+        "Pinned: serving via openrouter (your choice)",
+    )
+    assert (m.icon_colour(DEGRADED), texts(build(DEGRADED))[0]) == (
+        "amber",
+        "Serving via openrouter — anthropic rate-limited, retry in 3 min",
+    )
+    paused_failing = snap({"anthropic": cooling(60)}, paused=True)
+    assert m.icon_colour(paused_failing) == "red"
+    assert texts(build(paused_failing))[0] == (
+        "Failover paused and anthropic is failing, retry in 1 min: requests fail"
+    )
+    assert m.icon_colour(PAUSED) == "grey"
+    down_with_bad_file = replace(DOWN, problem="config.yaml line 2: bad")
+    assert m.icon_colour(down_with_bad_file) == "red"  # the outage matters more
+
+
+def test_an_endpoint_without_a_key_says_so_not_ready() -> None:
+    keyless = snapshot(config(), {}, NOW, URL, keyless=frozenset({"openrouter"}))
+    menu = m.build_menu(keyless, autostart_enabled=False)
+    sub = item(menu, "Endpoint").submenu
+    assert item(sub, "openrouter").text == "openrouter — no key"
+    assert item(sub, "bedrock").text == "bedrock — ready"
+    # a primary without its key does not serve: a fallback does, and the menu says why
+    primary_keyless = snapshot(config(), {}, NOW, URL, keyless=frozenset({"anthropic"}))
+    assert m.headline(primary_keyless) == "Serving via openrouter — anthropic no key"

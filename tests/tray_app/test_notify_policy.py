@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from proxy.core.status import Snapshot
 from tests.tray_app.tray_fakes import DEGRADED, DOWN, ERROR, OK, PAUSED, cooling, snap
 from tray_app.notify_policy import RATE_LIMIT_SECONDS, Notice, NotifyState, decide
@@ -27,12 +29,9 @@ def test_failover_and_recovery() -> None:
     assert shown == [
         (
             1,
-            Notice(
-                "Failed over to openrouter",
-                "via openrouter — anthropic rate-limited, retry in 3 min",
-            ),
+            Notice("Failed over to openrouter", "Anthropic rate-limited, retry in 3 min."),
         ),
-        (100, Notice("Back on anthropic", "via anthropic")),
+        (100, Notice("Back on anthropic", "The primary endpoint answers again.")),
     ]
 
 
@@ -40,7 +39,8 @@ def test_down_names_every_endpoint() -> None:
     shown = run([(0, OK), (1, DOWN)])
     assert len(shown) == 1
     assert shown[0][1].title == "No endpoint can serve"
-    assert "anthropic failing" in shown[0][1].message
+    assert "Anthropic failing" in shown[0][1].message
+    assert "no endpoint can serve" not in shown[0][1].message.lower()
 
 
 def test_unchanged_serving_endpoint_is_not_repeated() -> None:
@@ -92,8 +92,33 @@ def test_failover_while_paused_is_silent_then_resume_is_silent() -> None:
     assert run([(0, OK), (1, paused_primary_failing), (2, DEGRADED)]) == []
 
 
-def test_error_is_left_to_the_icon_and_menu() -> None:
-    assert run([(0, OK), (1, ERROR)]) == []
+def test_a_problem_is_announced_once_with_what_to_do() -> None:
+    shown = run([(0, OK), (1, ERROR), (2, ERROR), (3, OK)])
+    assert shown == [
+        (
+            1,
+            Notice(
+                "Claude Code Fallback is not running",
+                "Port 8765 on 127.0.0.1 is in use by another program. "
+                "Choose another port from the tray menu.",
+            ),
+        )
+    ]
+
+
+def test_a_broken_config_file_is_announced() -> None:
+    broken = replace(OK, problem="config.yaml line 3: endpoints[0].name is empty.")
+    shown = run([(0, OK), (1, broken), (2, broken), (3, OK), (4, broken)])
+    assert [(t, n.title) for t, n in shown] == [
+        (1, "The config file has an error"),
+        (4, "The config file has an error"),
+    ]
+    assert shown[0][1].message == broken.problem
+
+
+def test_no_body_repeats_its_title() -> None:
+    for now, notice in run([(0, OK), (1, DEGRADED), (100, OK), (200, DOWN)]):
+        assert notice.title.lower() not in notice.message.lower(), (now, notice)
 
 
 def test_state_is_immutable_between_calls() -> None:

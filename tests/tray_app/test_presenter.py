@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.polling import wait_for
 from tests.tray_app.tray_fakes import DEGRADED, DOWN, OK, PAUSED, FakeService, cooling, snap
 from tray_app import icons
 from tray_app import menu_model as m
@@ -199,9 +200,15 @@ def test_failover_notification_and_rate_limit(pystray: Any) -> None:
     clock.now = 3
     p.show(DEGRADED)  # openrouter was announced 2 s ago: held back
     assert p.icon.notices == [
-        ("via openrouter — anthropic rate-limited, retry in 3 min", "Failed over to openrouter"),
-        ("via anthropic", "Back on anthropic"),
+        ("Anthropic rate-limited, retry in 3 min.", "Failed over to openrouter"),
+        ("The primary endpoint answers again.", "Back on anthropic"),
     ]
+
+
+def test_notifications_never_show_a_key(pystray: Any) -> None:
+    p = make_presenter(pystray, [], Clock())
+    p.notify("Key sk-or-v1-0123456789abcdefABCDEF", "x-api-key: whatever-it-is was refused")
+    assert p.icon.notices == [("x-api-key: *** was refused", "Key ***")]
 
 
 def test_notification_failure_never_escapes(pystray: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -246,7 +253,7 @@ class FakeAutostart:
 def make_app(pystray: Any, service: FakeService, **kwargs: Any) -> TrayApp:
     fake_pystray = SimpleNamespace(Icon=RecordingIcon, Menu=pystray.Menu, MenuItem=pystray.MenuItem)
     options: dict[str, Any] = {
-        "open_settings": lambda: None,
+        "open_settings": lambda _section: None,
         "autostart": FakeAutostart(),
         "poll_interval": 0.02,
         "stop_grace": 2.0,
@@ -257,13 +264,6 @@ def make_app(pystray: Any, service: FakeService, **kwargs: Any) -> TrayApp:
     return TrayApp(service, fake_pystray, "gtk", **options)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
-
-
 @pytest.mark.timeout(20)
 def test_app_lifecycle_start_poll_quit(pystray: Any) -> None:
     service = FakeService()
@@ -272,16 +272,16 @@ def test_app_lifecycle_start_poll_quit(pystray: Any) -> None:
     result: list[int] = []
     runner = threading.Thread(target=lambda: result.append(app.run()))
     runner.start()
-    wait_until(lambda: bool(started))
+    wait_for(lambda: bool(started), 10)
     icon = app.icon
     assert icon.visible
     assert service.calls[0] == ("start",)
     assert len(service.subscribers) == 1
 
     service.current = DEGRADED  # picked up by the poll
-    wait_until(lambda: icon.images[-1] == icons.tray_image("amber", 48))
+    wait_for(lambda: icon.images[-1] == icons.tray_image("amber", 48), 10)
     service.publish(DOWN)  # pushed by the service
-    wait_until(lambda: icon.images[-1] == icons.tray_image("red", 48))
+    wait_for(lambda: icon.images[-1] == icons.tray_image("red", 48), 10)
 
     quit_item = next(item for item in icon.menu.items if item.text == "Quit")
     quit_item(icon)
@@ -311,7 +311,7 @@ def test_app_without_start_does_not_start_the_service(pystray: Any) -> None:
     app = make_app(pystray, service, start_service=False)
     runner = threading.Thread(target=app.run)
     runner.start()
-    wait_until(lambda: bool(service.subscribers))
+    wait_for(lambda: bool(service.subscribers), 10)
     app.quit()
     runner.join(10)
     assert ("start",) not in service.calls
@@ -329,18 +329,18 @@ def test_app_publishes_its_note_and_serves_settings_requests(pystray: Any, tmp_p
         pystray,
         service,
         instance=lock,
-        open_settings=lambda: opened.append(True),
+        open_settings=lambda _section: opened.append(True),
         on_started=lambda: started.append(True),
     )
     runner = threading.Thread(target=app.run)
     runner.start()
     try:
-        wait_until(lambda: bool(started))
+        wait_for(lambda: bool(started), 10)
         second = InstanceLock(tmp_path)
         assert not second.acquire()
         assert second.read_info() == InstanceInfo(os.getpid(), service.url, service.settings_url)
         second.request_settings()
-        wait_until(lambda: bool(opened))
+        wait_for(lambda: bool(opened), 10)
         assert not second.request_path.exists()
     finally:
         app.quit()
@@ -364,7 +364,7 @@ def test_slow_commands_do_not_block_the_caller(pystray: Any) -> None:
     release = threading.Event()
     opened: list[str] = []
 
-    def slow_settings() -> None:
+    def slow_settings(_section: str = "") -> None:
         opened.append(threading.current_thread().name)
         assert release.wait(10)
 
@@ -374,12 +374,12 @@ def test_slow_commands_do_not_block_the_caller(pystray: Any) -> None:
     app = make_app(pystray, FakeService(), open_settings=slow_settings, start_service=False)
     started = time.monotonic()
     app.run_command(m.OpenSettings())
-    wait_until(lambda: bool(opened))
+    wait_for(lambda: bool(opened), 10)
     app.run_command(m.OpenSettings())  # while the first is still opening: ignored
-    assert time.monotonic() - started < 1.0
-    wait_until(lambda: workers() == 1)
+    assert time.monotonic() - started < 10  # the second click did not wait for the first
+    wait_for(lambda: workers() == 1, 10)
     release.set()
-    wait_until(lambda: workers() == 0)
+    wait_for(lambda: workers() == 0, 10)
     assert opened == ["ccf-command"]
     app.run_command(m.Pin("openrouter"))  # quick commands run right here
     assert app.service.calls[-1] == ("pin", "openrouter")  # type: ignore[attr-defined]

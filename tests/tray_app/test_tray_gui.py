@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.tray_app.desktop_session import Desktop, wait_for
+from proxy.core.envsnippets import snippet
+from tests.polling import wait_for
+from tests.tray_app.desktop_session import Desktop
 from tests.tray_app.tray_gui import TrayScreen, TrayUnderTest
-from tray_app.envvars import snippet
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]
@@ -52,14 +53,31 @@ def test_icon_colour_follows_state_and_menu_commands(desktop: Desktop, tray: Tra
     screen.keys("Down", "Down", "Return")  # Endpoint, Pause failover
     tray.wait_call("pause", True)
     wait_for(lambda: screen.menu_closed(menu), 5, "the menu to close")
-    screen.wait_colour("grey", timeout=1.5, shot="5-grey-paused")
+    # Paused while the one endpoint it tries fails: the failure stays visible.
+    screen.wait_colour("red", timeout=1.5, shot="5-red-paused-while-failing")
+    tray.send("ok")
+    screen.wait_colour("grey", timeout=1.5, shot="5b-grey-paused")
 
     screen.open_menu(shot="6-menu-paused")
     screen.keys("Down", "Down", "Return")
     tray.wait_call("pause", False)
+    screen.wait_colour("green", timeout=1.5, shot="7-green-resumed")
+
+
+def test_a_broken_config_file_warns_and_offers_the_fix(
+    desktop: Desktop, tray: TrayUnderTest
+) -> None:
+    screen = TrayScreen(desktop)
+    screen.wait_colour("green")
+    tray.send("config")
+    screen.wait_colour("yellow", timeout=1.5, shot="1-yellow-config-error")
+    wait_for(lambda: notified(desktop, "The config file has an error"), 5, "the notice")
+    assert "line 7" in desktop.dunst_history()
+    screen.open_menu(shot="2-menu-config-error")
+    screen.keys("Down", "Return")  # the first sensitive line: Show the config problem…
+    assert tray.wait_event(lambda e: e["event"] == "settings")["section"] == "problem"
     tray.send("ok")
-    screen.wait_colour("green", timeout=1.5, shot="7-green-recovered")
-    wait_for(lambda: notified(desktop, "Back on anthropic"), 5, "the recovery notice")
+    screen.wait_colour("green", timeout=1.5, shot="3-green-fixed")
 
 
 def test_pin_copy_and_quit_through_the_menu(desktop: Desktop, tray: TrayUnderTest) -> None:
@@ -71,7 +89,7 @@ def test_pin_copy_and_quit_through_the_menu(desktop: Desktop, tray: TrayUnderTes
     desktop.screenshot("1-endpoint-submenu")
     screen.keys("Return")
     tray.wait_call("pin", "openrouter")
-    screen.wait_colour("amber", timeout=1.5, shot="2-pinned-openrouter")
+    screen.wait_colour("blue", timeout=1.5, shot="2-blue-pinned-openrouter")
 
     screen.open_menu()
     screen.keys("Down", "Right", "Return")  # Endpoint ▸ Automatic
@@ -84,6 +102,7 @@ def test_pin_copy_and_quit_through_the_menu(desktop: Desktop, tray: TrayUnderTes
     screen.keys("Return")
     expected = snippet("posix", "http://127.0.0.1:8765", "tok-123")
     wait_for(lambda: desktop.clipboard() == expected, 5, "the bash snippet on the clipboard")
+    wait_for(lambda: notified(desktop, "Copied for bash / zsh"), 5, "the copied notice")
 
     screen.open_menu()
     screen.keys("Down", "Down", "Down", "Right", "Down", "Down", "Down", "Down", "Return")
@@ -103,8 +122,12 @@ def test_proxy_error_menu_offers_restart(desktop: Desktop, tray: TrayUnderTest) 
     screen.wait_colour("green")
     tray.send("error")
     screen.wait_colour("red", timeout=1.5, shot="1-red-error")
+    wait_for(lambda: notified(desktop, "Claude Code Fallback is not running"), 5, "the notice")
     screen.open_menu(shot="2-menu-error")
-    screen.keys("Down", "Return")  # the first sensitive line is "Restart proxy"
+    screen.keys("Down", "Return")  # the first sensitive line: Choose another port…
+    assert tray.wait_event(lambda e: e["event"] == "settings")["section"] == "general"
+    screen.open_menu()
+    screen.keys("Down", "Down", "Return")  # Restart proxy
     tray.wait_call("restart")
     screen.wait_colour("green", timeout=1.5, shot="3-green-restarted")
 
@@ -135,3 +158,11 @@ def test_settings_item(desktop: Desktop, tray: TrayUnderTest) -> None:
     screen.open_menu()
     screen.keys("Down", "Down", "Down", "Down", "Return")
     tray.wait_event(lambda e: e["event"] == "settings")
+
+
+def test_open_logs_says_where(desktop: Desktop, tray: TrayUnderTest) -> None:
+    screen = TrayScreen(desktop)
+    screen.wait_colour("green")
+    screen.open_menu()
+    screen.keys(*["Down"] * 5, "Return")  # Endpoint, Pause, Copy, Settings…, Open logs
+    wait_for(lambda: notified(desktop, "Opened the log folder"), 5, "the log notice")

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.tray_app.desktop_session import Desktop, wait_for
+from proxy.core.errors import TrayUnavailable
+from tests.polling import wait_for
+from tests.tray_app.desktop_session import Desktop
 from tray_app import tray_host
-from tray_app.tray import TrayUnavailable, run_tray
+from tray_app.tray import run_tray
 
 ROOT = Path(__file__).resolve().parents[2]
 

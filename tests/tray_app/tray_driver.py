@@ -3,7 +3,7 @@
     python -m tests.tray_app.tray_driver
 
 stdin, one per line: a health state for the fake endpoints (`ok`, `degraded`, `down`,
-`error`). stdout, one JSON object per line: `{"event": "started"}`, `{"event": "call",
+`error`, `config`: serving, but the config file has an error). stdout, one JSON object per line: `{"event": "started"}`, `{"event": "call",
 "call": [...]}` for every service command, `{"event": "settings"}`, `{"event": "exit",
 "code": N}`. Pin and pause change the snapshot the way the real service would.
 """
@@ -26,6 +26,10 @@ from tray_app import autostart, logs
 from tray_app.tray import run_tray
 
 _print_lock = threading.Lock()
+BAD_FILE = (
+    "/home/me/.config/claude-code-fallback/config.yaml line 7: endpoints[1].auth: 'token' is "
+    "not allowed; use one of client, x-api-key, bearer (still running with the last good settings)"
+)
 
 
 def emit(event: str, **fields: object) -> None:
@@ -79,7 +83,11 @@ class ScriptedService:
             if self._state == "stopped":
                 return stopped(URL)
             now = time.monotonic()
-            return snapshot(self._config, health_for(self._state, now), now, URL)
+            problem = BAD_FILE if self._state == "config" else ""
+            health = health_for(self._state, now)
+            # bedrock has no key: its Endpoint row reads "no key", not "ready"
+            keyless = frozenset({"bedrock"})
+            return snapshot(self._config, health, now, URL, problem=problem, keyless=keyless)
 
     def _routing(self, **changes: object) -> None:
         with self._lock:
@@ -121,8 +129,8 @@ def main() -> int:
     service = ScriptedService(log_path)
     threading.Thread(target=read_commands, args=(service,), daemon=True).start()
 
-    def open_settings() -> None:
-        emit("settings")
+    def open_settings(section: str = "") -> None:
+        emit("settings", section=section)
 
     code = run_tray(
         service,

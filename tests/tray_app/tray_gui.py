@@ -14,7 +14,8 @@ from typing import Any, cast
 
 from PIL import Image
 
-from tests.tray_app.desktop_session import Desktop, DesktopError, Geometry, wait_for
+from tests.polling import TimedOut, wait_for
+from tests.tray_app.desktop_session import Desktop, DesktopSessionError, Geometry
 
 # The disc colours of assets/tray-*.png (see assets/render_icons.py).
 STATE_RGB = {
@@ -22,6 +23,8 @@ STATE_RGB = {
     "amber": (0xF0, 0xA0, 0x20),
     "red": (0xDC, 0x3C, 0x3C),
     "grey": (0x8A, 0x90, 0x98),
+    "blue": (0x2F, 0x6F, 0xDB),
+    "yellow": (0xE8, 0xCC, 0x2A),
 }
 TOLERANCE = 24
 MIN_PIXELS = 200  # a 48 px disc has ~1500 pixels of its colour
@@ -110,8 +113,8 @@ class TrayUnderTest:
 
         try:
             wait_for(check, timeout, "a tray event")
-        except DesktopError:
-            raise DesktopError(f"no matching event; stderr:\n{self.log()}") from None
+        except TimedOut:
+            raise DesktopSessionError(f"no matching event; stderr:\n{self.log()}") from None
         return found[0]
 
     def wait_call(self, *call: object, timeout: float = 10) -> None:
@@ -141,7 +144,7 @@ class TrayUnderTest:
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise DesktopError(f"the tray did not exit; stderr:\n{self.log()}") from None
+            raise DesktopSessionError(f"the tray did not exit; stderr:\n{self.log()}") from None
         finally:
             self.close()
 
@@ -178,9 +181,9 @@ class TrayScreen:
 
         try:
             wait_for(check, timeout, f"a {colour} tray icon", interval=0.1)
-        except DesktopError:
+        except TimedOut:
             self.desktop.screenshot(f"FAILED-{shot or colour}")
-            raise DesktopError(f"icon stayed {seen[-1]!r}, wanted {colour!r}") from None
+            raise DesktopSessionError(f"icon stayed {seen[-1]!r}, wanted {colour!r}") from None
         if shot:
             self.desktop.screenshot(shot)
 

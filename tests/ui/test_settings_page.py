@@ -163,7 +163,9 @@ def test_every_screen_reads_well(served, scheme: str) -> None:
         assert page.input_value("#ed-format") == "openai"
         shot(page, f"editor-{scheme}")
         page.click("#editor-cancel")
-        page.click('a[href="#general"]')
+        page.click("#ask-yes")  # discard the new endpoint: asked in the page
+        page.wait_for_selector("#view-endpoints:not([hidden])")
+        page.click('.sidebar a[href="#general"]')
         page.wait_for_selector("#view-general:not([hidden])")
         page.fill("#gen-connect", "0")
         page.click("#general-form button[type=submit]")
@@ -173,7 +175,7 @@ def test_every_screen_reads_well(served, scheme: str) -> None:
         page.click("#general-form button[type=submit]")
         page.wait_for_selector("#gen-saved:has-text('Saved')")
         assert yaml.safe_load(config.read_text())["timeouts"]["connect"] == 5
-        page.click('a[href="#claude"]')
+        page.click('.sidebar a[href="#claude"]')
         page.wait_for_selector("#snippets .card")
         page.click("#write-settings")
         shot(page, f"claude-code-{scheme}")
@@ -181,7 +183,7 @@ def test_every_screen_reads_well(served, scheme: str) -> None:
         page.wait_for_selector("#settings-result:has-text('Wrote')")
         written = json.loads((tmp / "claude" / "settings.json").read_text())
         assert written == {"env": {"ANTHROPIC_BASE_URL": url}}
-        page.click('a[href="#activity"]')
+        page.click('.sidebar a[href="#activity"]')
         page.wait_for_selector("#activity-table tbody tr")
         assert "primary=529" in page.inner_text("#activity-table")
         shot(page, f"activity-{scheme}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from proxy.service import ProxyService
+from tests.polling import TimedOut, wait_for
 from tests.proxy.admin.admin_helpers import MemoryKeys
 from tests.ui.browser import ARTIFACTS
 from tests.ui.xvfb import missing_programs, screenshot, xvfb
@@ -35,12 +35,10 @@ def has_colour(path: Path, colour: tuple[int, int, int], tolerance: int = 12) ->
 
 
 def wait_for_signed_in_page(display: str, path: Path, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if has_colour(screenshot(display, path), ACCENT):
-            return True
-        time.sleep(0.5)  # polling a screen: there is no event to wait on
-    return False
+    try:  # polling a screen: there is no event to wait on
+        return wait_for(lambda: has_colour(screenshot(display, path), ACCENT), timeout, "", 0.5)
+    except TimedOut:
+        return False
 
 
 @pytest.mark.gui
@@ -53,15 +51,16 @@ def test_the_window_opens_in_a_spawn_child_and_shows_the_page(service, monkeypat
     with xvfb() as display:
         monkeypatch.setenv("DISPLAY", display)
         monkeypatch.setenv("PYWEBVIEW_GUI", "gtk")
-        process = open_settings_window(service.login_url, open_browser=opened_in_browser.append)
+        window = open_settings_window(service.login_url, open_browser=opened_in_browser.append)
         try:
-            assert process is not None, "the webview did not start"
-            assert process.is_alive()
+            assert window is not None, "the webview did not start"
+            assert window.is_alive()
             path = ARTIFACTS / "window-gtk.png"
             assert wait_for_signed_in_page(display, path), f"no signed-in page; see {path}"
+            assert window.show("general")  # a second Settings… brings this one forward
         finally:
-            if process is not None:
-                stop(process)
+            if window is not None:
+                stop(window.process)
     assert opened_in_browser == []
 
 

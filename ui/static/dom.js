@@ -35,6 +35,52 @@ export function clearErrors(form) {
   for (const el of $$("[aria-invalid]", form)) el.removeAttribute("aria-invalid");
 }
 
+// Show every error under its own field at once: `errors` maps a data-error name to a
+// message; an input can be given instead of a name (a model-map row, say) to mark that input.
+// Returns whether there were any; the first marked field gets the focus.
+export function showErrors(form, errors, generalEl) {
+  let first = null;
+  for (const { field, message, input } of errors) {
+    const slot = field ? $(`[data-error="${CSS.escape(field)}"]`, form) : null;
+    const target = slot || generalEl;
+    target.textContent = target.textContent ? `${target.textContent} ${message}` : message;
+    const marked = input || slot?.parentElement?.querySelector("input:not([type=checkbox]), select");
+    if (marked) marked.setAttribute("aria-invalid", "true");
+    first ||= marked || target;
+  }
+  if (first) {
+    first.scrollIntoView({ block: "nearest" });
+    if (first.matches("input, select")) first.focus();
+  }
+  return errors.length > 0;
+}
+
+// An in-page question (never window.confirm, whose native dialog is titled with the URL).
+// Resolves true for the confirming button, false for Cancel, Escape or a click outside.
+export function ask(message, { yes = "OK", no = "Cancel", danger = false, detail = "" } = {}) {
+  const dialog = $("#ask");
+  $("#ask-text").textContent = message;
+  $("#ask-detail").textContent = detail;
+  $("#ask-detail").hidden = !detail;
+  const yesButton = $("#ask-yes");
+  yesButton.textContent = yes;
+  yesButton.className = danger ? "danger-solid" : "primary";
+  $("#ask-no").textContent = no;
+  return new Promise((resolve) => {
+    const finish = (answer) => {
+      dialog.removeEventListener("close", onClose);
+      if (dialog.open) dialog.close();
+      resolve(answer);
+    };
+    const onClose = () => finish(false);
+    dialog.addEventListener("close", onClose);
+    yesButton.onclick = () => finish(true);
+    $("#ask-no").onclick = () => finish(false);
+    dialog.showModal();
+    $("#ask-no").focus();
+  });
+}
+
 // Show an API error next to the field it names. `fieldOf` turns the API's path
 // (e.g. "endpoints[2].base_url") into the form's data-error name, or "" for the form itself.
 export function showError(form, error, fieldOf, generalEl) {
@@ -51,7 +97,7 @@ export function showError(form, error, fieldOf, generalEl) {
   }
 }
 
-export async function copyText(text, button) {
+export async function copyText(text, button, label = "Copied") {
   try {
     await navigator.clipboard.writeText(text);
   } catch {
@@ -61,9 +107,9 @@ export async function copyText(text, button) {
     document.execCommand("copy");
     area.remove();
   }
-  const label = button.textContent;
-  button.textContent = "Copied";
-  setTimeout(() => { button.textContent = label; }, 1500);
+  const before = button.textContent;
+  button.textContent = label;
+  setTimeout(() => { button.textContent = before; }, 1500);
 }
 
 export function ago(seconds) {

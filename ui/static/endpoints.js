@@ -2,13 +2,15 @@
 import { api, enc, loadEndpoints, state, write } from "./api.js";
 import { $, h, toast } from "./dom.js";
 
-const STATE_WORDS = { ok: "ready", cooling: "cooling down", auth_error: "key rejected", disabled: "disabled" };
+const STATE_WORDS = { ok: "ready", cooling: "cooling down", auth_error: "key rejected", disabled: "disabled", no_key: "no key" };
 const testResults = new Map();
 let openEditor = () => {};
+let showStatus = () => {};
 let dragged = null;
 
-export function initEndpoints(editorOpener) {
+export function initEndpoints(editorOpener, statusShower) {
   openEditor = editorOpener;
+  showStatus = statusShower;
   $("#add-endpoint").addEventListener("click", () => openEditor(null));
   $("#pin-select").addEventListener("change", (e) => setRouting({ pinned: e.target.value || null }));
   $("#pause-switch").addEventListener("change", (e) => setRouting({ paused: e.target.checked }));
@@ -26,16 +28,10 @@ async function setRouting(changes) {
 
 export async function refreshEndpoints() {
   const data = await loadEndpoints();
-  renderStatus(data);
+  showStatus(data);
   renderRouting(data);
   renderList(data.endpoints);
   return data;
-}
-
-function renderStatus(data) {
-  const status = $("#status");
-  status.dataset.state = data.status;
-  $("#status-text").textContent = `${data.reason} · ${data.url}`;
 }
 
 function renderRouting(data) {
@@ -43,7 +39,7 @@ function renderRouting(data) {
   if (document.activeElement !== select) {
     select.replaceChildren(
       h("option", { value: "", text: "Automatic" }),
-      ...data.endpoints.map((e) => h("option", { value: e.name, text: `${e.name} first` })),
+      ...data.endpoints.map((e) => h("option", { value: e.name, text: `${e.name} first`, title: e.name })),
     );
     select.value = data.pinned || "";
   }
@@ -68,10 +64,18 @@ function renderList(rows) {
 function keyWords(key) {
   if (!key.needed) return "Claude Code's own credentials";
   if (key.source.startsWith("env:")) return key.set ? `key from ${key.source.slice(4)}` : key.problem;
-  return key.set ? `key set, ends in ${key.last4 || "····"}` : "no key set";
+  return key.set ? `key set, ends in ${key.last4 || "····"}` : "no key set: Edit to add one (skipped until then)";
+}
+
+// Ready to serve only with its key: an endpoint that needs one and has none says so.
+function missingKey(row) {
+  return row.key.needed && !row.key.set;
 }
 
 function stateBadge(row) {
+  if (row.state === "no_key" || (row.state === "ok" && missingKey(row))) {
+    return h("span", { class: "badge nokey", title: row.key.problem || "", text: "no key" });
+  }
   let words = STATE_WORDS[row.state] || row.state;
   if (row.state === "cooling" || row.state === "auth_error") words += ` · ${Math.ceil(row.retry_in)} s`;
   return h("span", { class: `badge ${row.state}`, title: row.last_error || "", text: words });
@@ -122,7 +126,10 @@ function describeTest(result) {
   const status = result.status === null ? "no response" : `HTTP ${result.status}`;
   const model = result.model ? ` · model ${result.model}` : "";
   const head = `${result.ok ? "✓ " : "✗ "}${status} in ${Math.round(result.latency_ms)} ms${model}`;
-  const tail = [result.error, result.note].filter(Boolean).join(" — ");
+  // The note explains a 401 from an endpoint that uses Claude Code's own credentials:
+  // any other status means something else, so it would mislead there.
+  const note = result.status === 401 ? result.note : "";
+  const tail = [result.error, note].filter(Boolean).join(" — ");
   return tail ? `${head} — ${tail}` : head;
 }
 

@@ -12,6 +12,7 @@ import aiohttp
 from proxy.admin.context import Admin
 from proxy.core.errors import KeyStoreError
 from proxy.keys import NO_KEYRING_HELP
+from proxy.running import RunningProxy
 from proxy.runtime import Runtime
 from proxy.server import RunningServer
 
@@ -44,12 +45,22 @@ class MemoryKeys:
 
 @dataclass
 class AdminProxy:
-    runtime: Runtime
-    server: RunningServer
-    admin: Admin
+    running: RunningProxy
     keys: MemoryKeys
     path: Path
     session: aiohttp.ClientSession
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.running.runtime
+
+    @property
+    def server(self) -> RunningServer:
+        return self.running.server
+
+    @property
+    def admin(self) -> Admin:
+        return self.running.admin
 
     @property
     def url(self) -> str:

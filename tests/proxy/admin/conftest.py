@@ -8,11 +8,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from proxy.admin import make_admin
 from proxy.config_file import load_config
-from proxy.keys import resolve_keys
-from proxy.runtime import Runtime
-from proxy.server import start_server
+from proxy.running import ProxySetup, start_proxy
 from tests.proxy.admin.admin_helpers import TOKEN, AdminFactory, AdminProxy, MemoryKeys
 
 
@@ -29,15 +26,13 @@ async def admin_proxy(tmp_path: Path, clock) -> AsyncIterator[AdminFactory]:
         path.write_text(yaml_text)
         env = {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude"), **(env or {})}
         store = MemoryKeys({"__admin__": TOKEN, **(keys or {})})
-        config = load_config(path, env)
-        runtime = Runtime(config, resolve_keys(config, store, env), clock)
-        admin = make_admin(path, env, store, clock)
-        server = await start_server(runtime, grace=0.5, admin=admin)
-        proxy = AdminProxy(runtime, server, admin, store, path, aiohttp.ClientSession())
+        setup = ProxySetup(path, env, store, clock, grace=0.5, watch_interval=3600)
+        started = await start_proxy(setup, load_config(path, env))
+        proxy = AdminProxy(started, store, path, aiohttp.ClientSession())
         running.append(proxy)
         return proxy
 
     yield make
     for proxy in running:
         await proxy.session.close()
-        await proxy.server.stop()
+        await proxy.running.stop()

@@ -61,11 +61,8 @@ async def test_admin_api_keys_and_renames_go_to_the_keyring(
 ) -> None:
     import aiohttp
 
-    from proxy.admin import make_admin
     from proxy.config_file import load_config
-    from proxy.keys import resolve_keys
-    from proxy.runtime import Runtime
-    from proxy.server import start_server
+    from proxy.running import ProxySetup, start_proxy
 
     a = await upstreams("a")
     path = tmp_path / "config.yaml"
@@ -73,9 +70,8 @@ async def test_admin_api_keys_and_renames_go_to_the_keyring(
         f"listen: {{port: 0}}\nendpoints: [{{name: kr-one, base_url: '{a.url}', auth: bearer}}]\n"
     )
     token = ensure_admin_token(store)
-    config = load_config(path, {})
-    runtime = Runtime(config, resolve_keys(config, store, {}), clock)
-    server = await start_server(runtime, grace=0.5, admin=make_admin(path, {}, store, clock))
+    setup = ProxySetup(path, {}, store, clock, grace=0.5)
+    server = await start_proxy(setup, load_config(path, {}))
     headers = {"Authorization": f"Bearer {token}"}
     try:
         async with aiohttp.ClientSession(headers=headers) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -220,3 +221,97 @@ async def test_every_route_is_behind_the_host_guard(setup) -> None:
         ) as response:
             assert response.status == 403, (route.method, path)
     assert a.received == []
+
+
+async def test_wrong_login_codes_lock_sign_in_out_visibly(setup, clock) -> None:
+    a, proxy = setup
+    good = proxy.admin.sessions.new_code()
+    for _ in range(10):
+        async with proxy.session.get(
+            f"{proxy.url}/_ccf/login?code=guess", allow_redirects=False
+        ) as response:
+            assert response.status == 403
+    for code in ("guess", good):  # locked: even the good code waits
+        async with proxy.session.get(
+            f"{proxy.url}/_ccf/login?code={code}", allow_redirects=False
+        ) as response:
+            assert response.status == 429
+            assert response.headers["Retry-After"] == "60"
+            assert "Too many attempts, try again in 60 s." in await response.text()
+            assert "Set-Cookie" not in response.headers
+    clock.advance(45)
+    async with proxy.session.get(f"{proxy.url}/_ccf/login?code=x") as response:
+        assert "try again in 15 s" in await response.text()
+    clock.advance(15)
+    fresh = proxy.admin.sessions.new_code()  # the first expired meanwhile
+    async with proxy.session.get(
+        f"{proxy.url}/_ccf/login?code={fresh}", allow_redirects=False
+    ) as response:
+        assert response.status == 303
+        assert "ccf_session" in response.cookies
+    assert a.received == []
+
+
+async def test_wrong_admin_tokens_lock_the_api_out(setup, clock) -> None:
+    _, proxy = setup
+    for _ in range(10):
+        async with proxy.session.get(
+            f"{proxy.url}/_ccf/api/config", headers={"Authorization": "Bearer wrong-guess"}
+        ) as response:
+            assert response.status == 401
+    async with proxy.call("GET", "config") as response:  # the right token waits too
+        assert response.status == 429
+        assert "try again in 60 s" in (await response.json())["error"]["message"]
+    clock.advance(60)
+    await proxy.json("GET", "config")
+
+
+async def test_ccf_settings_tells_of_the_lock_out(setup) -> None:
+    from tray_app.settings_cli import SettingsError, admin_call
+
+    _, proxy = setup
+    for _ in range(10):
+        with pytest.raises(SettingsError, match="did not accept"):
+            await asyncio.to_thread(admin_call, proxy.url, "login-codes", "wrong-token")
+    with pytest.raises(SettingsError, match=r"Too many sign-in attempts; try again in 60 s\."):
+        await asyncio.to_thread(admin_call, proxy.url, "login-codes", TOKEN)
+
+
+async def test_the_activity_and_endpoint_views_mask_echoed_keys(upstreams, admin_proxy) -> None:
+    """The client's own key, echoed by an upstream into an error, and an `sk-` key in a query
+    path, reach neither the endpoints view (last_error) nor the activity view (path)."""
+    from aiohttp import web
+
+    a = await upstreams("a")
+    client_key = "client-own-key-0a1b2c3d4e"
+    in_path = "sk-ant-api03-InThePathString01234567"
+
+    async def echo(request: web.Request) -> web.Response:
+        message = f"invalid x-api-key {request.headers.get('x-api-key')}"
+        error = {"type": "error", "error": {"type": "overloaded_error", "message": message}}
+        return web.json_response(error, status=529)  # a failure that marks the endpoint
+
+    a.behaviour = echo
+    bodies: list[str] = []
+    proxy = await admin_proxy(f"endpoints: [{{name: a, base_url: '{a.url}', auth: client}}]\n")
+    async with proxy.session.post(
+        f"{proxy.url}/v1/messages",
+        json={"model": "m", "messages": []},
+        headers={"x-api-key": client_key},
+    ) as response:
+        bodies.append(await response.text())
+        assert response.status == 529
+    async with proxy.session.post(
+        f"{proxy.url}/v1/keys/{in_path}",
+        json={"model": "m", "messages": []},
+        headers={"x-api-key": client_key},
+    ) as response:
+        bodies.append(await response.text())
+        assert response.status == 529
+    endpoints = await proxy.json("GET", "endpoints")
+    activity = await proxy.json("GET", "activity")
+    assert "***" in endpoints["endpoints"][0]["last_error"]
+    assert "***" in activity["items"][0]["path"]
+    for text in (*bodies, str(endpoints), str(activity)):
+        assert client_key not in text
+        assert in_path not in text

@@ -1,4 +1,4 @@
-"""Request bodies: the model map and stripping thinking blocks for the signature retry."""
+"""Bodies: the model map, stripping thinking blocks for the signature retry, `usage`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proxy.core.body import (
-    _USAGE_RE,
-    counts_only,
     dump,
+    find_usage,
     parse_json_object,
     sniff_model,
     strip_thinking,
-    usage_text,
-    usage_totals,
     with_model,
 )
 
@@ -150,12 +147,7 @@ def test_sniff_model_finds_the_top_level_model_without_parsing() -> None:
     assert sniff_model(b"not json") is None
 
 
-def usage_of(body: bytes) -> dict[str, Any]:
-    """The object `usage_text` finds, parsed; {} when there is none or it is not one."""
-    return parse_json_object(usage_text(body)) or {}
-
-
-def test_usage_text_takes_the_top_level_usage_after_the_content() -> None:
+def test_find_usage_takes_the_top_level_usage_after_the_content() -> None:
     answer = {
         "content": [{"type": "tool_use", "input": {"usage": {"input_tokens": 999}}}],
         "usage": {
@@ -164,75 +156,44 @@ def test_usage_text_takes_the_top_level_usage_after_the_content() -> None:
             "output_tokens": 3,
         },
     }
-    assert usage_of(json.dumps(answer).encode()) == answer["usage"]
-    assert usage_of(b'{"usage": {"input_tokens": ') == {}
-    assert usage_of(b"<html>") == {}
+    assert find_usage(json.dumps(answer).encode()) == {"input_tokens": 5, "output_tokens": 3}
+    assert find_usage(b'{"usage": {"input_tokens": ') == {}
+    assert find_usage(b"<html>") == {}
 
 
-@given(
-    st.dictionaries(
-        st.sampled_from(["input_tokens", "output_tokens", "cache_read_input_tokens"]),
-        st.integers(0, 10**9),
-    )
-)
-def test_usage_text_round_trips_any_flat_usage(usage: dict[str, int]) -> None:
-    body = json.dumps(
-        {"id": "msg", "content": [{"type": "text", "text": "hi"}], "usage": usage}
-    ).encode()
-    assert usage_of(body) == usage
+def test_find_usage_reads_a_message_start_event() -> None:
+    start = {"type": "message_start", "message": {"content": [], "usage": {"input_tokens": 12}}}
+    assert find_usage(json.dumps(start).encode()) == {"input_tokens": 12}
 
 
-def _usage_by_scanning_everything(body: bytes) -> dict[str, Any]:
-    matches = _USAGE_RE.findall(body)
-    try:
-        usage = json.loads(matches[-1]) if matches else {}
-    except ValueError:
-        return {}
-    return usage if isinstance(usage, dict) else {}
-
-
-USAGE_FRAGMENTS = st.sampled_from([
-    b'"usage"', b': ', b'{', b'}', b'"input_tokens": 7', b', ', b'"usage": null',
-    b'"text": "the usage"', b'{"output_tokens": 2}', b'"', b'\\', b'x',
-])  # fmt: skip
-
-
-@given(st.lists(USAGE_FRAGMENTS, max_size=20).map(b"".join))
-def test_usage_text_finds_the_same_object_as_a_full_scan(body: bytes) -> None:
-    assert usage_of(body) == _usage_by_scanning_everything(body)
-
-
-def test_usage_text_skips_a_last_usage_that_is_not_an_object() -> None:
+def test_find_usage_skips_a_last_usage_that_is_not_an_object() -> None:
     body = b'{"usage": {"input_tokens": 4}, "note": "usage", "usage": null}'
-    assert usage_of(body) == {"input_tokens": 4}
+    assert find_usage(body) == {"input_tokens": 4}
 
 
-def _summed_one_by_one(usages: list[dict[str, Any]]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for usage in usages:
-        for name, count in counts_only(usage).items():
-            totals[name] = totals.get(name, 0) + count
-    return totals
+def test_only_positive_whole_numbers_are_counts() -> None:
+    body = b'{"usage": {"input_tokens": 3, "cached": true, "tier": "x", "refund": -2, "r": 1.5}}'
+    assert find_usage(body) == {"input_tokens": 3}
 
 
-@given(st.lists(st.lists(USAGE_FRAGMENTS, max_size=12).map(b"".join), max_size=6))
-def test_usage_totals_of_found_texts_sum_what_each_body_reports(bodies: list[bytes]) -> None:
-    texts = [text for text in map(usage_text, bodies) if text]
-    assert usage_totals(texts) == _summed_one_by_one([usage_of(body) for body in bodies])
+COUNTS = st.dictionaries(
+    st.sampled_from(["input_tokens", "output_tokens", "cache_read_input_tokens"]),
+    st.integers(1, 10**9),
+)
+TEXTS = st.lists(st.sampled_from(['"', "\\", '"usage"', ":", "{", "}", " ", "x"]), max_size=12).map(
+    "".join
+)
 
 
-TEXT_FRAGMENTS = st.sampled_from([
-    b"{", b"}", b"[", b"]", b",", b":", b'"', b'"input_tokens"', b"7", b"-1", b"true", b" ",
-])  # fmt: skip
+@given(COUNTS, st.lists(TEXTS, max_size=4))
+def test_find_usage_finds_the_answers_usage_whatever_the_content_says(
+    usage: dict[str, int], texts: list[str]
+) -> None:
+    content = [{"type": "text", "text": text} for text in texts]
+    body = json.dumps({"id": "msg", "content": content, "usage": usage}).encode()
+    assert find_usage(body) == usage
 
 
-@given(st.lists(st.lists(TEXT_FRAGMENTS, max_size=10).map(b"".join), max_size=6))
-def test_a_text_that_is_not_an_object_adds_nothing_and_spoils_no_other(texts: list[bytes]) -> None:
-    one_by_one = [parse_json_object(text) or {} for text in texts]
-    assert usage_totals(texts) == _summed_one_by_one(one_by_one)
-
-
-def test_usage_totals_adds_counts_across_objects() -> None:
-    texts = [b'{"input_tokens": 3, "output_tokens": 1}', b"{oops", b'{"input_tokens": 4}']
-    assert usage_totals(texts) == {"input_tokens": 7, "output_tokens": 1}
-    assert usage_totals([]) == {}
+@given(st.binary(max_size=200))
+def test_find_usage_never_raises(body: bytes) -> None:
+    assert isinstance(find_usage(b'"usage": ' + body), dict)

@@ -246,7 +246,7 @@ def test_env_overrides_listen(env: dict[str, str], listen: Listen) -> None:
 
 def test_env_host_override_is_checked_for_exposure() -> None:
     error = field_error({}, {"CCF_HOST": "0.0.0.0"})
-    assert error.path == "listen.host"
+    assert error.path == "CCF_HOST"  # the file is not to blame
     assert "'0.0.0.0'" in str(error)
     assert "security.access_token" in str(error)
 
@@ -340,6 +340,12 @@ BAD: list[tuple[object, str, tuple[str, ...]]] = [
     (with_endpoint(base_url="https://"), "endpoints[0].base_url", ("'https://'", "http://")),
     (with_endpoint(base_url="https://a/?x=1"), "endpoints[0].base_url", ("?query",)),
     (with_endpoint(base_url="https://a/#top"), "endpoints[0].base_url", ("#fragment",)),
+    (with_endpoint(base_url="https://api example.com"), "endpoints[0].base_url", ("spaces",)),
+    (with_endpoint(base_url="https://a.example/v 1"), "endpoints[0].base_url", ("spaces",)),
+    (with_endpoint(base_url="https://a.example/\tv1"), "endpoints[0].base_url", ("control",)),
+    (with_endpoint(base_url="https://a$b.example"), "endpoints[0].base_url", ("https://host",)),
+    (with_endpoint(base_url="//a.example/v1"), "endpoints[0].base_url", ("http://",)),
+    (with_endpoint(base_url="javascript:alert(1)"), "endpoints[0].base_url", ("http://",)),
     (with_endpoint(format="gemini"), "endpoints[0].format", ("'gemini'", "anthropic, openai")),
     (
         with_endpoint(auth="oauth"),
@@ -547,6 +553,7 @@ def test_config_to_dict_of_the_default() -> None:
         },
         "timeouts": {"connect": 10.0, "first_byte": None, "idle": 180.0},
         "security": {"access_token": None},
+        "usage": {"retention_days": 90},
     }
 
 

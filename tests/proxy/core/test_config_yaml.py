@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -10,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proxy.core.config import Config, Endpoint, KeySource, Listen, Secret, Security, parse_config
-from proxy.core.config_yaml import config_to_yaml, parse_config_text
+from proxy.core.config_yaml import (
+    ALIAS_BUDGET,
+    MAX_CONFIG_CHARS,
+    MAX_DEPTH,
+    Loader,
+    config_to_yaml,
+    parse_config_text,
+    read_yaml,
+)
 from proxy.core.errors import CcfError, ConfigError
 from tests.proxy.core.strategies import configs
 
@@ -38,6 +47,13 @@ failover:
 timeouts: {connect: 10, first_byte: 90, idle: 180}   # seconds
 security: {access_token: null}
 """
+
+
+LOL = '"lol"'
+ALIAS_BOMB = f"a: &a [{', '.join([LOL] * 9)}]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+)  # 9**9 values from 0.4 KB
 
 
 def config_error(text: str, env: dict[str, str] | None = None) -> ConfigError:
@@ -205,6 +221,98 @@ def test_odd_values_are_a_config_error_with_a_line(text: str) -> None:
 )
 def test_pathological_yaml_is_a_config_error(text: str) -> None:
     config_error(text)
+
+
+# ---------------------------------------------------------------- hostile shapes
+
+
+def refusal_seconds(text: str) -> tuple[ConfigError, float]:
+    started = time.perf_counter()
+    error = config_error(text)
+    return error, time.perf_counter() - started
+
+
+def test_an_alias_bomb_is_refused_at_once_naming_the_line() -> None:
+    error, seconds = refusal_seconds(ALIAS_BOMB)
+    assert str(error).startswith("config.yaml line 5: aliases (*d here) stand for more than")
+    assert error.line == 5
+    assert seconds < 1  # it takes about a millisecond; expanding it would take gigabytes
+
+
+def test_a_larger_alias_bomb_padded_to_0_7_kb_is_refused_too() -> None:
+    text = "# " + "padding " * 40 + "\n" + ALIAS_BOMB
+    assert len(text) > 700
+    error, seconds = refusal_seconds(text)
+    assert error.line == 6
+    assert seconds < 1
+
+
+@pytest.mark.parametrize(
+    "text", ["{" * 5000, "{" * 5000 + "}" * 5000, "[" * 5000, "- " * 5000 + "x"]
+)
+def test_absurd_nesting_is_refused_fast(text: str) -> None:
+    error, seconds = refusal_seconds(text)
+    assert str(error).startswith("config.yaml line 1: nested more than 64 levels deep")
+    assert seconds < 0.1  # about 2 ms with libyaml
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    deep = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
+    assert read_yaml(f"x: {deep}\n")[0] is not None
+    assert "nested more than" in str(config_error(f"x: [{deep}]\n"))
+
+
+def test_aliases_within_the_budget_are_expanded() -> None:
+    text = """\
+endpoints:
+  - {name: a, base_url: "http://a.example", headers: &shared {x-team: blue, x-env: prod}}
+  - {name: b, base_url: "http://b.example", headers: *shared}
+  - {name: c, base_url: "http://c.example", headers: {<<: *shared, x-env: test}}
+"""
+    config = parse_config_text(text, {})
+    assert config.endpoints[1].headers == config.endpoints[0].headers
+    assert dict(config.endpoints[2].headers)["x-env"] == "test"
+
+
+def test_the_alias_budget_counts_what_aliases_stand_for() -> None:
+    big = "[" + ", ".join(["1"] * (ALIAS_BUDGET // 2)) + "]"
+    assert read_yaml(f"a: &a {big}\nb: *a\n")[0]["b"][0] == 1
+    error = config_error(f"a: &a {big}\nb: *a\nc: *a\n")
+    assert error.line == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("listen: {port: 1}\nlisten: {port: 2}\n", 2),
+        ("endpoints:\n  - name: a\n    base_url: http://a.example\n    name: b\n", 4),
+        ("listen: {host: 127.0.0.1, host: 0.0.0.0}\n", 1),
+        ("failover: {1: x, 1: y}\n", 1),
+    ],
+)
+def test_a_key_given_twice_is_refused_with_its_line(text: str, line: int) -> None:
+    error = config_error(text)
+    assert "appears twice" in str(error)
+    assert error.line == line
+
+
+def test_keys_that_only_look_alike_are_different() -> None:
+    assert read_yaml("a: {1: x, '1': y}\n")[0] == {"a": {1: "x", "1": "y"}}
+
+
+def test_a_text_over_the_size_limit_is_refused_before_parsing() -> None:
+    error = config_error("# " + "x" * MAX_CONFIG_CHARS + "\n")
+    assert "larger than 1024 KiB" in str(error)
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_read_yaml_agrees_with_its_yaml_loader_or_refuses(text: str) -> None:
+    try:
+        data, _ = read_yaml(text)
+    except ConfigError:
+        return
+    assert data == yaml.load(text, Loader=Loader)
 
 
 # ---------------------------------------------------------------- writing

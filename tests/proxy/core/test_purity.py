@@ -45,6 +45,39 @@ def test_no_core_module_imports_io(path: Path) -> None:
     assert not imported_roots(tree) & BANNED
 
 
+STATEFUL_DECORATORS = frozenset({"lru_cache", "cache", "cached_property"})
+
+
+def kept_state(tree: ast.AST) -> list[str]:
+    """Module state in disguise: memoising decorators and `global` rebinding."""
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            found.append(f"global {', '.join(node.names)}")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                name = (
+                    target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                )
+                if name in STATEFUL_DECORATORS:
+                    found.append(f"@{name} on {node.name}")
+    return found
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.relative_to(CORE).as_posix() for p in SOURCES])
+def test_no_core_module_keeps_state_between_calls(path: Path) -> None:
+    assert not kept_state(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+
+
+def test_the_state_checker_sees_caches_and_globals() -> None:
+    source = (
+        "@functools.lru_cache(maxsize=8)\ndef a(): pass\n@cache\ndef b(): pass\n"
+        "def c():\n    global X\n"
+    )
+    assert kept_state(ast.parse(source)) == ["@lru_cache on a", "@cache on b", "global X"]
+
+
 def test_the_checker_sees_every_import_form() -> None:
     source = "import os.path\nfrom time import monotonic\nimport json\nfrom . import x\n__import__('socket')\n"
     assert imported_roots(ast.parse(source)) == {"os", "time", "json", "socket"}

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from proxy.core import sse
 from proxy.core.body import counts_only
+from proxy.core.errors import SseEventTooLargeError, UpstreamProtocolError
 from proxy.core.sse import (
     AFTER_COMMIT,
     SseEvent,
@@ -219,14 +224,50 @@ def test_filtered_feeding_frames_exactly_like_the_general_path(data: bytes, cuts
     regex."""
     points = sorted(c for c in cuts if c <= len(data))
     chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
-    quick, general = SseParser(), SseParser()
+    quick, pending = SseParser(), b""
     for chunk in chunks:
-        buffer = general.pending + chunk
-        general_events = general._feed_events(buffer, ONLY)
+        buffer = pending + chunk
+        general_events, pending = frame_whole_buffer(buffer, ONLY)
         whole, events = quick.frame(chunk, ONLY)
         assert events == general_events
-        assert whole == buffer[: len(buffer) - len(general.pending)]
-        assert quick.pending == general.pending
+        assert whole == buffer[: len(buffer) - len(pending)]
+        assert quick.pending == pending
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(PIECES), max_size=30).map(b"".join),
+    st.lists(st.tuples(st.integers(0, 300), st.booleans()), max_size=8),
+)
+def test_switching_the_marker_between_chunks_frames_the_same(
+    data: bytes, cuts: list[tuple[int, bool]]
+) -> None:
+    """The relay holds with no marker, then frames with one: what was held counts."""
+    points = sorted({min(c, len(data)) for c, _ in cuts})
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    markers = [marked for _, marked in cuts] + [True]
+    parser, pending = SseParser(), b""
+    for chunk, marked in zip(chunks, markers, strict=False):
+        only = ONLY if marked else b""
+        buffer = pending + chunk
+        expected, pending = frame_whole_buffer(buffer, only)
+        assert parser.frame(chunk, only) == (buffer[: len(buffer) - len(pending)], expected)
+        assert parser.pending == pending
+
+
+BOUNDARY = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+
+
+def frame_whole_buffer(buffer: bytes, only: bytes) -> tuple[list[SseEvent], bytes]:
+    """The plain way: search the whole buffer for blank lines, parse what has the marker."""
+    events, start = [], 0
+    for match in BOUNDARY.finditer(buffer):
+        if match.end() == len(buffer) and buffer.endswith(b"\r"):
+            break
+        raw, start = buffer[start : match.end()], match.end()
+        if raw.find(only) >= 0 and (event := parse_event(raw)) is not None:
+            events.append(event)
+    return events, buffer[start:]
 
 
 # ---------------------------------------------------------------- the commit gate
@@ -344,3 +385,90 @@ def test_deeply_nested_usage_data_does_not_raise() -> None:
 )
 def test_an_event_stream_is_known_by_its_media_type(content_type: str, expected: bool) -> None:
     assert is_event_stream(content_type) is expected
+
+
+# ---------------------------------------------------------------- size and linearity
+
+
+def test_an_event_past_the_maximum_raises_and_earlier_events_are_kept() -> None:
+    parser = SseParser(max_event_bytes=1000)
+    assert parser.feed(b"data: small\n\n") == [SseEvent("message", "small", b"data: small\n\n")]
+    parser.feed(b"data: " + b"x" * 900)
+    with pytest.raises(SseEventTooLargeError, match="1000 bytes"):
+        parser.feed(b"x" * 200)
+    assert parser.pending == b""
+
+
+def test_the_error_is_an_upstream_protocol_error() -> None:
+    assert issubclass(SseEventTooLargeError, UpstreamProtocolError)
+
+
+@pytest.mark.parametrize("only", [b"", AFTER_COMMIT])
+def test_an_event_of_exactly_the_maximum_is_framed(only: bytes) -> None:
+    parser = SseParser(max_event_bytes=1000)
+    body = b"data: " + b"x" * 992 + b"\n"  # 999 bytes held, then the blank line
+    assert parser.frame(body, only) == (b"", [])
+    assert parser.frame(b"\n", only)[0] == body + b"\n"
+
+
+@pytest.mark.parametrize("only", [b"", AFTER_COMMIT])
+@pytest.mark.parametrize("line", [b"x" * 1000, b"data: abc\n", b"data: abc\r\n", b"\n\r\r"])
+def test_each_byte_is_searched_at_most_twice_not_once_per_chunk(
+    monkeypatch: pytest.MonkeyPatch, only: bytes, line: bytes
+) -> None:
+    counting = CountingPattern(sse._BOUNDARY)
+    monkeypatch.setattr(sse, "_BOUNDARY", counting)
+    parser, fed, chunks = SseParser(), 0, 0
+    while fed < 500_000:
+        parser.frame(line * 10, only)
+        fed, chunks = fed + len(line) * 10, chunks + 1
+    assert counting.scanned <= 2 * fed + PER_CHUNK * chunks
+
+
+def test_a_64_mib_event_without_a_blank_line_is_refused_quickly() -> None:
+    """Framing cost per chunk does not grow with what is held (10x the time it takes)."""
+    parser, chunk = SseParser(), b"data: " + b"x" * (64 * 1024 - 6)
+    started = time.monotonic()
+    with pytest.raises(SseEventTooLargeError):
+        feed_all(parser, [chunk] * 64 * 16)
+    assert time.monotonic() - started < 10
+
+
+def feed_all(parser: SseParser, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        parser.frame(chunk, AFTER_COMMIT)
+
+
+PER_CHUNK = 70  # the held bytes a chunk is searched with: a blank line may begin there
+
+
+class CountingPattern:
+    """A stand-in for the boundary regex that counts the bytes its searches look at."""
+
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
+        self.scanned = 0
+
+    def search(self, data: bytes, pos: int = 0) -> re.Match[bytes] | None:
+        match = self.pattern.search(data, pos)
+        self.scanned += (match.end() if match else len(data)) - pos
+        return match
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(PIECES), max_size=40).map(b"".join),
+    st.sets(st.integers(0, 400), max_size=10),
+    st.sampled_from([b"", AFTER_COMMIT]),
+)
+def test_framing_looks_at_each_byte_at_most_twice_however_it_is_split(
+    data: bytes, cuts: set[int], only: bytes
+) -> None:
+    points = sorted(c for c in cuts if c <= len(data))
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    counting = CountingPattern(sse._BOUNDARY)
+    with mock.patch.object(sse, "_BOUNDARY", counting):
+        parser = SseParser()
+        framed = b"".join(parser.frame(chunk, only)[0] for chunk in chunks)
+    assert framed + parser.pending == data
+    assert counting.scanned <= 2 * len(data) + PER_CHUNK * len(chunks)

@@ -6,12 +6,9 @@ import json
 
 import pytest
 
-from proxy.core.openai import (
-    StreamTranslator,
-    anthropic_to_openai,
-    openai_error_to_anthropic,
-    openai_to_anthropic,
-)
+from proxy.core.openai.request import anthropic_to_openai
+from proxy.core.openai.response import openai_error_to_anthropic, openai_to_anthropic
+from proxy.core.openai.stream import StreamTranslator
 from tests.proxy.core.openai.openai_checks import (
     GOLDEN,
     anthropic_events,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from proxy.core.openai import anthropic_to_openai
+from proxy.core.openai.request import anthropic_to_openai
 from proxy.core.openai.schema import clean_schema
 from tests.proxy.core.openai.openai_checks import assert_valid_openai_request
 

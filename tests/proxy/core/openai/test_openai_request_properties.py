@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proxy.core.openai import anthropic_to_openai
+from proxy.core.openai.request import anthropic_to_openai
 from tests.proxy.core.openai.openai_checks import assert_valid_openai_request
 
 texts = st.text(min_size=1, max_size=20)

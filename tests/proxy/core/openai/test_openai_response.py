@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from proxy.core.openai import openai_error_to_anthropic, openai_to_anthropic
+from proxy.core.openai.response import openai_error_to_anthropic, openai_to_anthropic
 from tests.proxy.core.openai.openai_checks import assert_valid_anthropic_message
 
 

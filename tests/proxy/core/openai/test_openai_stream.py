@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from proxy.core.openai import StreamTranslator
+from proxy.core.openai.stream import StreamTranslator
 from tests.proxy.core.openai.openai_checks import anthropic_events, assembled_blocks
 
 

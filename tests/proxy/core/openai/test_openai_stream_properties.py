@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proxy.core.openai import StreamTranslator
+from proxy.core.openai.stream import StreamTranslator
 from tests.proxy.core.openai.openai_checks import anthropic_events, assembled_blocks
 
 texts = st.text(min_size=1, max_size=12)
