@@ -91,6 +91,7 @@ export function generalProblems(general) {
   for (const [path, [low, message]] of Object.entries(SECONDS)) {
     const [section, key] = path.split(".");
     const value = general[section][key];
+    if (value === null && section === "timeouts") continue; // empty: the default
     if (typeof value !== "number" || value < low) problems.push({ field: path, message });
   }
   const { cooldown_seconds: first, max_cooldown_seconds: longest } = general.failover;
