@@ -60,7 +60,12 @@ from proxy.core.classify import (
     is_invalid_thinking_signature,
 )
 from proxy.core.health import Failure
-from proxy.core.honest import answer_failure, blames_endpoint, stream_failure
+from proxy.core.honest import (
+    answer_failure,
+    blames_endpoint,
+    content_type_failure,
+    stream_failure,
+)
 from proxy.core.ratelimit import MARKERS, anthropic_headers, failure_from_headers, unified_usage
 from proxy.core.shaping import Headers, response_headers
 from proxy.core.sse import AFTER_COMMIT, SseEvent, SseParser, error_body, error_frame, gate
@@ -275,6 +280,9 @@ class AttemptMachine:
         return [note, *self._mark_failed(failure), FailOver(failure, None)]
 
     def _relay_answer(self) -> list[Command]:
+        content_type = _header(self.headers, "content-type") or ""  # too large to judge more
+        if wrong := content_type_failure(self.spec.path, content_type):
+            return self._not_a_message(wrong)
         self.state = "relaying"
         held = bytes(self.held)
         self.held.clear()

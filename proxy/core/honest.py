@@ -38,12 +38,20 @@ def answer_failure(path: str, content_type: str, body: bytes) -> Failure | None:
     """
     if path not in (MESSAGES, COUNT_TOKENS):
         return None
-    if "json" not in content_type.lower():
-        shown = content_type.split(";", maxsplit=1)[0].strip() or "no content type"
-        return _bad(f"{shown}, not JSON")
+    if wrong := content_type_failure(path, content_type):
+        return wrong
     if path == MESSAGES and _MESSAGE_TYPE.search(body, 0, _HEAD):
         return None  # the usual case, told without parsing
     return _json_failure(path, _json_object(body))
+
+
+def content_type_failure(path: str, content_type: str) -> Failure | None:
+    """Why a 2xx answer to `path` of this content type is not what was asked for: what is
+    told of an answer too large to hold whole."""
+    if path not in (MESSAGES, COUNT_TOKENS) or "json" in content_type.lower():
+        return None
+    shown = content_type.split(";", maxsplit=1)[0].strip() or "no content type"
+    return _bad(f"{shown}, not JSON")
 
 
 def _json_failure(path: str, data: dict[str, object] | None) -> Failure | None:

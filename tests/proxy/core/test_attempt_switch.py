@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from proxy.core.attempt import AttemptMachine
+from proxy.core.attempt import HOLD_CAP, AttemptMachine
 from proxy.core.attempt_events import (
     BodyChunk,
     BodyEnded,
@@ -140,3 +140,15 @@ def test_without_a_first_byte_limit_only_idle_bounds_a_streams_commit() -> None:
     machine = AttemptMachine(spec(timeouts=timeouts))
     machine.handle(ResponseStarted(200, SSE_HEADERS, WALL))
     assert machine.wait(100.0) == Wait(180.0, "idle")
+
+
+def test_an_answer_too_large_to_hold_is_judged_by_its_content_type() -> None:
+    big = json.dumps(message("x" * (HOLD_CAP + 10))).encode()
+    machine = AttemptMachine(spec(path=MESSAGES))
+    commands = drive(machine, ResponseStarted(200, JSON_HEADERS, WALL), BodyChunk(big))
+    assert any(isinstance(c, Commit) for c in commands)
+    page = b"<html>" + b"x" * (HOLD_CAP + 10)
+    machine = AttemptMachine(spec(path=MESSAGES))
+    commands = drive(machine, ResponseStarted(200, [("Content-Type", "text/html")], WALL),
+                     BodyChunk(page))  # fmt: skip
+    assert any(isinstance(c, FailOver) for c in commands)
