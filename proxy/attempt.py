@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from proxy.answers import answer_response, ccf_headers
 from proxy.core import attempt_events as ev
 from proxy.core.attempt import AttemptMachine, Trail
-from proxy.core.body import strip_thinking
 from proxy.core.config import Endpoint
 from proxy.core.health import Failure
-from proxy.core.redact import Redactor
-from proxy.formats import format_for, request_data, shaped_request
+from proxy.formats import Payload, format_for, request_data, shaped_request
 from proxy.incoming import Incoming
 from proxy.ledger.install import USAGE
 from proxy.runtime import Runtime
@@ -35,22 +33,6 @@ Outcome = Answered | ev.FailOver
 Result = Outcome | ev.RetryWithoutThinking | None  # None: the attempt goes on
 
 
-def ccf_headers(endpoint: str | None, trail: Trail) -> dict[str, str]:
-    """Who answered and the path taken (DESIGN §3.9)."""
-    named = {"x-ccf-endpoint": endpoint} if endpoint is not None else {}
-    return {**named, "x-ccf-attempts": str(trail)} if trail.steps else named
-
-
-def answer_response(
-    answer: ev.Answer, endpoint: str | None, trail: Trail, redactor: Redactor
-) -> web.Response:
-    """`answer` for the client; an error's body masked, as an upstream may echo a key."""
-    body = redactor.redact_bytes(answer.body) if answer.status >= 400 else answer.body
-    response = web.Response(status=answer.status, body=body, headers=answer.headers)
-    response.headers.update(ccf_headers(endpoint, trail))
-    return response
-
-
 class Attempt:
     """Try one endpoint for one request: send it, then carry out what the machine says."""
 
@@ -60,17 +42,21 @@ class Attempt:
         self.incoming, self.trail = incoming, trail
         self.out: web.StreamResponse | None = None
         self.started = 0.0
+        self.provenance = runtime.provenance  # the config's, for the whole request
+        self.signer = ""  # the endpoint tried now: who made the signatures it answers
 
     async def run(self, endpoint: Endpoint) -> Outcome:
         if endpoint.needs_key and endpoint.name not in self.runtime.keys.keys:
             self.trail.steps.append(f"{endpoint.name}=no-key")
             problem = self.runtime.keys.problems.get(endpoint.name, "no key")
             return ev.FailOver(Failure(reason="no_key", message=problem), None)
-        data, self.trail.mapped_model = request_data(self.incoming, endpoint)
+        data, self.trail.mapped_model = request_data(self.incoming, endpoint, self.provenance)
         result = await self._try(endpoint, data, True)
-        if isinstance(result, ev.RetryWithoutThinking) and self.incoming.data is not None:
-            log.info("%s refused a thinking signature; retrying without thinking", endpoint.name)
-            result = await self._try(endpoint, strip_thinking(data or self.incoming.data), False)
+        if isinstance(result, ev.RetryWithoutThinking):
+            stripped, _ = request_data(self.incoming, endpoint, None)
+            if stripped is not None:
+                log.info("%s refused a thinking signature; retrying without it", endpoint.name)
+                result = await self._try(endpoint, stripped, False)
         if isinstance(result, ev.RetryWithoutThinking):  # nothing to strip: the 400 it is
             answer = result.answer
             response = answer_response(answer, endpoint.name, self.trail, self.runtime.redactor)
@@ -78,12 +64,15 @@ class Attempt:
         assert result is not None
         return result
 
-    async def _try(self, endpoint: Endpoint, data: dict[str, Any] | None, retry: bool) -> Result:
+    async def _try(self, endpoint: Endpoint, data: Payload, retry: bool) -> Result:
         config, incoming, loop = self.runtime.config, self.incoming, asyncio.get_running_loop()
+        foreign = incoming.changes_health and endpoint.signer != self.provenance.primary
         machine = AttemptMachine(ev.AttemptSpec(
             endpoint.name, config.failover, config.timeouts, format_for(endpoint), loop.time(),
             incoming.model or "", incoming.changes_health, endpoint.auth == "client", retry,
+            incoming.path, incoming.streamed, foreign,
         ))  # fmt: skip
+        self.signer = endpoint.signer
         key = self.runtime.keys.keys.get(endpoint.name)
         shaped = shaped_request(incoming, endpoint, key, data)
         self.started = self.runtime.clock.monotonic()
@@ -148,6 +137,10 @@ class Attempt:
             case ev.CountTokens(counts):
                 self.runtime.metrics.count_tokens(endpoint, counts)
                 self.request[USAGE] = counts  # for the usage ledger
+            case ev.RateLimits(usage):
+                self.runtime.ratelimits[endpoint] = usage
+            case ev.Seals(seals):
+                self.runtime.signatures.record(self.signer, seals)
         return None
 
     def _committed(self) -> web.StreamResponse:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from proxy.core.attempt_events import StreamTranslator
-from proxy.core.body import dump, parse_json_object, with_model
+from proxy.core.body import dump, parse_json_object
 from proxy.core.config import Endpoint, Secret
+from proxy.core.limits import Needs, Step, fit_plan, needs_of
 from proxy.core.openai.request import anthropic_to_openai
 from proxy.core.openai.response import openai_error_to_anthropic, openai_to_anthropic
 from proxy.core.openai.stream import StreamTranslator as OpenAIStreamTranslator
+from proxy.core.rewrite import rewrite_anthropic, rewrite_data
 from proxy.core.shaping import request_headers, target_url
+from proxy.core.thinking import Provenance
 from proxy.incoming import Incoming
 from proxy.upstream import Shaped
+
+Payload = bytes | dict[str, Any] | None  # Anthropic: the bytes to send; OpenAI: the request
 
 
 class Format(Protocol):
@@ -23,7 +29,7 @@ class Format(Protocol):
 
     def accepts(self, path: str) -> bool: ...
 
-    def body(self, incoming: Incoming, data: dict[str, Any] | None) -> bytes: ...
+    def body(self, incoming: Incoming, data: Payload) -> bytes: ...
 
     def success_body(self, body: bytes, model: str) -> bytes: ...
 
@@ -40,8 +46,8 @@ class AnthropicFormat:
     def accepts(self, path: str) -> bool:
         return True
 
-    def body(self, incoming: Incoming, data: dict[str, Any] | None) -> bytes:
-        return incoming.body if data is None or data is incoming.data else dump(data)
+    def body(self, incoming: Incoming, data: Payload) -> bytes:
+        return data if isinstance(data, bytes) else incoming.body
 
     def success_body(self, body: bytes, model: str) -> bytes:
         return body
@@ -61,8 +67,8 @@ class OpenAIFormat:
     def accepts(self, path: str) -> bool:
         return path == "/v1/messages"
 
-    def body(self, incoming: Incoming, data: dict[str, Any] | None) -> bytes:
-        return incoming.body if data is None else dump(anthropic_to_openai(data))
+    def body(self, incoming: Incoming, data: Payload) -> bytes:
+        return dump(anthropic_to_openai(data)) if isinstance(data, dict) else incoming.body
 
     def success_body(self, body: bytes, model: str) -> bytes:
         data = parse_json_object(body)
@@ -78,7 +84,7 @@ class OpenAIFormat:
 
 
 def shaped_request(
-    incoming: Incoming, endpoint: Endpoint, key: Secret | None, data: dict[str, Any] | None
+    incoming: Incoming, endpoint: Endpoint, key: Secret | None, data: Payload
 ) -> Shaped:
     """What an attempt at `endpoint` sends: method, URL, headers and `data` (or the body)."""
     url = target_url(endpoint, incoming.path, incoming.query)
@@ -87,15 +93,35 @@ def shaped_request(
 
 
 def request_data(
-    incoming: Incoming, endpoint: Endpoint
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The JSON body for `endpoint` (None or the same object: unchanged) and its mapped model."""
-    if endpoint.format == "anthropic" and not endpoint.models:
-        return None, None  # the body passes as it came: no need to parse it
+    incoming: Incoming, endpoint: Endpoint, provenance: Provenance | None
+) -> tuple[Payload, str | None]:
+    """What `endpoint` is sent (None: the body as it came) and the model it now names.
+    `provenance` None strips every thinking block (the retry after a signature 400)."""
+    if endpoint.format == "anthropic":
+        rewritten = rewrite_anthropic(incoming.body, endpoint, provenance)
+        return rewritten.body, rewritten.mapped
     data = incoming.data
     if data is None:
         return None, None
-    return with_model(data, endpoint.models)
+    return rewrite_data(data, endpoint)
+
+
+def request_needs(incoming: Incoming) -> Needs | None:
+    data = incoming.data
+    return None if data is None else needs_of(data)
+
+
+def fitted_plan(incoming: Incoming, plan: tuple[Endpoint, ...]) -> Iterator[Step]:
+    """The plan with the endpoints whose `limits` cannot take the request marked skipped;
+    the request is looked at once, when the first endpoint with such limits comes up."""
+    found: list[Needs | None] = []
+
+    def needs() -> Needs | None:
+        if not found:
+            found.append(request_needs(incoming))
+        return found[0]
+
+    return fit_plan(plan, needs)
 
 
 FORMATS: dict[str, Format] = {"anthropic": AnthropicFormat(), "openai": OpenAIFormat()}

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiohttp import web
 
+from proxy.answers import answer_response, ccf_headers
 from proxy.app_state import RUNTIME, SESSION
-from proxy.attempt import Answered, Attempt, answer_response
+from proxy.attempt import Answered, Attempt
 from proxy.core.attempt import Trail, all_failed
 from proxy.core.attempt_events import FailOver
+from proxy.core.honest import COUNT_TOKENS
+from proxy.core.limits import needs_of
+from proxy.core.plan import fails_over
 from proxy.core.sse import error_body
 from proxy.dispatch import TARGET
+from proxy.formats import fitted_plan
 from proxy.incoming import Incoming
 from proxy.ledger.install import record_usage
 from proxy.runtime import Activity, Runtime
@@ -82,16 +88,32 @@ async def failover(
     plan = runtime.plan(incoming.path)
     if incoming.body and not incoming.is_json:
         plan = plan[:1]  # not JSON: no model to map, so no translation; forward to one endpoint
+    elif not fails_over(incoming.path):
+        plan = plan[:1]
     session = request.app[SESSION]
     failures: list[tuple[str, FailOver]] = []
-    for endpoint in plan:
+    for endpoint, skipped in fitted_plan(incoming, plan):
+        if skipped:
+            trail.steps.append(f"{endpoint.name}=skipped({skipped})")
+            continue
         outcome = await Attempt(runtime, session, request, incoming, trail).run(endpoint)
         if isinstance(outcome, Answered):
             return outcome.response, endpoint.name
         runtime.metrics.count_failover(endpoint.name, outcome.failure.reason)
         failures.append((endpoint.name, outcome))
+    if incoming.path == COUNT_TOKENS and incoming.data is not None:
+        return counted_locally(incoming.data, trail), None
     answer, name = all_failed(failures, str(trail))
     return answer_response(answer, name, trail, runtime.redactor), name
+
+
+def counted_locally(data: dict[str, Any], trail: Trail) -> web.Response:
+    """count_tokens when no Anthropic-format endpoint could answer: an estimate, marked as
+    one, so Claude Code's auto-compaction keeps working."""
+    response = web.json_response({"input_tokens": needs_of(data).input_tokens})
+    response.headers["x-ccf-estimate"] = "true"
+    response.headers.update(ccf_headers(None, trail))
+    return response
 
 
 def record_activity(

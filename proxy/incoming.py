@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from proxy.core.body import looks_like_json_object, parse_json_object, sniff_model
+from proxy.core.body import looks_like_json_object, parse_json_object, sniff_model, sniff_stream
 
 
 class Incoming:
@@ -35,6 +35,13 @@ class Incoming:
             self._data = parse_json_object(self.body) if self.is_json else None
             self._parsed = True
         return self._data
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the client asked for a stream (`"stream": true`)."""
+        if self._parsed:
+            return self._data is not None and self._data.get("stream") is True
+        return sniff_stream(self.body)
 
     @property
     def is_json(self) -> bool:

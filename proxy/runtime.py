@@ -12,8 +12,10 @@ from proxy.clock import Clock
 from proxy.core.config import Config, Endpoint
 from proxy.core.health import HEALTHY, Failure, Health, after_failure, after_success
 from proxy.core.plan import ordered_endpoints, plan_attempts
+from proxy.core.ratelimit import Usage
 from proxy.core.redact import Redactor
 from proxy.core.status import Snapshot, snapshot
+from proxy.core.thinking import Provenance, SignatureBook
 from proxy.core.usage import UsageToday
 from proxy.formats import format_for
 from proxy.keys import ResolvedKeys
@@ -48,6 +50,12 @@ ActivityLog = deque[Activity]  # the last requests, newest last
 SecretSink = Callable[[str], None]
 
 
+def primary_provenance(config: Config, book: SignatureBook) -> Provenance:
+    """Signatures the book does not know are taken as the first enabled endpoint's."""
+    primary = next((e.signer for e in config.endpoints if e.enabled), "")
+    return Provenance(primary, book)
+
+
 class Runtime:
     def __init__(
         self,
@@ -59,11 +67,14 @@ class Runtime:
         self._config = config
         self.ordered = ordered_endpoints(config)  # kept with the config it comes from
         self._accepting: dict[str, tuple[Endpoint, ...]] = {}  # per path: those that take it
+        self.signatures = SignatureBook()
+        self.provenance = primary_provenance(config, self.signatures)
         self.keys = keys
         self.clock = clock
         self.secret_sink = secret_sink
         self.redactor = Redactor()  # what every exit masks: see proxy.core.redact
         self.health: dict[str, Health] = {}
+        self.ratelimits: dict[str, Usage] = {}  # what each endpoint last said of its rate limits
         self.metrics = Metrics()
         self.activity: ActivityLog = deque(maxlen=ACTIVITY_SIZE)
         self.url = ""
@@ -149,6 +160,7 @@ class Runtime:
         names = {e.name for e in config.endpoints}
         self._config = config
         self.ordered = ordered_endpoints(config)
+        self.provenance = primary_provenance(config, self.signatures)
         self._accepting = {}
         self.keys = keys
         self.health = {name: h for name, h in self.health.items() if name in names}
@@ -171,5 +183,5 @@ class Runtime:
         keyless = frozenset(self.keys.problems)
         return snapshot(
             self.config, self.health, now, self.url, problem=self.problem, keyless=keyless,
-            usage=self.usage_today(),
+            usage=self.usage_today(), ratelimits=self.ratelimits,
         )  # fmt: skip

@@ -89,7 +89,7 @@ async def probe(
     shaped = ("POST", target_url(endpoint, "/v1/messages", ""), headers, body)
     started = time.monotonic()
     try:
-        async with asyncio.timeout(min(timeouts.first_byte, TEST_SECONDS)):
+        async with asyncio.timeout(min(timeouts.headers_within(streamed=False), TEST_SECONDS)):
             response = await open_response(session, endpoint.name, shaped, timeouts.connect)
             async with response:
                 answer = await read_all(response, endpoint.name, timeouts.idle)

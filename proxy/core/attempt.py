@@ -11,7 +11,10 @@ it may take. Every failover rule of one attempt (DESIGN §3) is decided here:
   before that fails over; after it the stream is committed and relayed as it comes, and a
   break ends it with a well-formed `event: error` frame;
 - health is recorded for `/v1/messages` only, never for a client's own credentials (401/403
-  with `auth: client`) nor for a client that went away.
+  with `auth: client`), a fault of the request itself (400/413/422) nor for a client that
+  went away;
+- a 2xx that is not what was asked for (not a message) fails over (`proxy.core.honest`);
+- rate-limit headers that say the limit is used up cool the endpoint down at once.
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ from proxy.core.attempt_events import (
     MarkFailed,
     MarkHealthy,
     Note,
+    RateLimits,
     Respond,
     ResponseStarted,
     RetryWithoutThinking,
+    Seals,
     Send,
     StreamTranslator,
     TimedOut,
@@ -55,9 +60,17 @@ from proxy.core.classify import (
     is_invalid_thinking_signature,
 )
 from proxy.core.health import Failure
+from proxy.core.honest import (
+    answer_failure,
+    blames_endpoint,
+    content_type_failure,
+    stream_failure,
+)
+from proxy.core.ratelimit import MARKERS, anthropic_headers, failure_from_headers, unified_usage
 from proxy.core.shaping import Headers, response_headers
 from proxy.core.sse import AFTER_COMMIT, SseEvent, SseParser, error_body, error_frame, gate
 from proxy.core.sse import is_event_stream as _is_event_stream
+from proxy.core.thinking import seal_of_event, seals_of_answer
 
 MiB = 1024 * 1024
 ERROR_BODY_CAP = MiB  # an error body is read this far to classify it; the rest dropped
@@ -95,6 +108,8 @@ class AttemptMachine:
         self.translator: StreamTranslator | None = None
         self.usage: dict[str, int] = {}
         self.finished = False  # a `message_stop` was seen
+        self.message_started = False  # a `message_start` was seen
+        self.seals: list[str] = []  # thinking signatures, when `spec.collect_seals`
 
     @property
     def done(self) -> bool:
@@ -106,11 +121,20 @@ class AttemptMachine:
 
     def wait(self, now: float) -> Wait:
         """How long the shell may wait for the next event, and what the wait is for."""
-        if self.state in ("headers", "stream"):
-            left = max(self.spec.started + self.spec.timeouts.first_byte - now, 0.0)
+        within = self._first_byte_within()
+        if within is not None:
+            left = max(self.spec.started + within - now, 0.0)
             if self.state == "headers" or left <= self.spec.timeouts.idle:
                 return Wait(left, "first_byte")
         return Wait(self.spec.timeouts.idle, "idle")
+
+    def _first_byte_within(self) -> float | None:
+        """The bound from sending on the present wait (None: only `idle` bounds it)."""
+        if self.state == "headers":
+            return self.spec.timeouts.headers_within(self.spec.streamed)
+        if self.state == "stream":
+            return self.spec.timeouts.commit_within(streamed=True)
+        return None
 
     def handle(self, event: Event) -> list[Command]:
         if self.state == "done":
@@ -137,6 +161,7 @@ class AttemptMachine:
     def _started(self, event: ResponseStarted) -> list[Command]:
         self.status, self.wall_now = event.status, event.wall_now
         self.headers = response_headers(event.headers)
+        noted = self._rate_limits(event.headers) if self.spec.changes_health else []
         if not 200 <= event.status < 300:
             self.state = "error"
         elif is_event_stream(event.headers):
@@ -144,7 +169,17 @@ class AttemptMachine:
             self.translator = self.spec.format.translator(self.spec.model)
         else:
             self.state = "answer"
-        return []
+        return noted
+
+    def _rate_limits(self, headers: Headers) -> list[Command]:
+        """What an answer's rate-limit headers say; a limit used up cools the endpoint now,
+        before the 429 that would follow."""
+        found = anthropic_headers(headers)
+        if not any(marker in found for marker in MARKERS):
+            return []  # the usual answer of a non-Anthropic provider: nothing to read
+        usage = unified_usage(found)
+        failure = failure_from_headers(found, self.wall_now)
+        return [*([RateLimits(usage)] if usage else []), *self._mark_failed(failure)]
 
     # ------------------------------------------------------------ body
 
@@ -180,7 +215,7 @@ class AttemptMachine:
             return self._answered()
         if self.state == "relaying":
             self.state = "done"
-            return [*self._count(find_usage(bytes(self.held))), Finish()]
+            return [*self._count(find_usage(bytes(self.held))), *self._sealed([]), Finish()]
         commands = self._feed_stream(self._translator_finish())
         if self.state == "stream":
             message = f"{self.spec.endpoint}: stream ended before any content"
@@ -193,7 +228,7 @@ class AttemptMachine:
         if self.state == "streaming":
             self.state = "done"
             frame = error_frame("api_error", f"upstream {message}; the response is incomplete")
-            return [Send(frame), *self._count(self.usage), Finish()]
+            return [Send(frame), *self._count(self.usage), *self._sealed(self.seals), Finish()]
         if self.state == "relaying":
             self.state = "done"
             return [Abort(message)]
@@ -202,7 +237,8 @@ class AttemptMachine:
     def _timeout_message(self, phase: str) -> str:
         if phase == "first_byte":
             waited = "response" if self.state == "headers" else "content"
-            return f"{self.spec.endpoint}: no {waited} within {self.spec.timeouts.first_byte:g} s"
+            within = self._first_byte_within() or 0.0
+            return f"{self.spec.endpoint}: no {waited} within {within:g} s"
         idle = self.spec.timeouts.idle
         return f"{self.spec.endpoint}: timed out waiting for data (idle for {idle:g} s)"
 
@@ -225,15 +261,28 @@ class AttemptMachine:
     def _answered(self) -> list[Command]:
         self.state = "done"
         body = self.spec.format.success_body(bytes(self.held), self.spec.model)
+        content_type = _header(self.headers, "content-type") or ""
+        if wrong := answer_failure(self.spec.path, content_type, body):
+            return self._not_a_message(wrong)
+        seals = seals_of_answer(body) if self.spec.collect_seals else []  # parsed only then
         answer = Answer(self.status, self.headers, body)
         return [
             Note(str(self.status)),
             *self._mark_healthy(),
             *self._count(find_usage(body)),
+            *self._sealed(seals),
             Respond(answer),
         ]
 
+    def _not_a_message(self, failure: Failure) -> list[Command]:
+        self.state = "done"
+        note = Note(f"{self.status}(not-a-message)")
+        return [note, *self._mark_failed(failure), FailOver(failure, None)]
+
     def _relay_answer(self) -> list[Command]:
+        content_type = _header(self.headers, "content-type") or ""  # too large to judge more
+        if wrong := content_type_failure(self.spec.path, content_type):
+            return self._not_a_message(wrong)
         self.state = "relaying"
         held = bytes(self.held)
         self.held.clear()
@@ -289,6 +338,8 @@ class AttemptMachine:
         return [Note(f"sse-{status}"), *self._mark_failed(failure), FailOver(failure, answer)]
 
     def _commit_stream(self) -> list[Command]:
+        if wrong := stream_failure(self.spec.path, self.message_started):
+            return self._not_a_message(wrong)
         self.state = "streaming"
         pending = len(self.parser.pending)  # the start of an event not yet whole
         held = bytes(self.held[: len(self.held) - pending])
@@ -302,7 +353,9 @@ class AttemptMachine:
         try:
             if self.translator and not translated:
                 data = self.translator.feed(data)
-            whole, events = self.parser.frame(data, AFTER_COMMIT)
+            whole, events = self.parser.frame(
+                data, b"" if self.spec.collect_seals else AFTER_COMMIT
+            )
         except ValueError as exc:
             return self._broke("protocol", f"{self.spec.endpoint}: broken stream ({exc})")
         for event in events:
@@ -314,7 +367,8 @@ class AttemptMachine:
             return self._broke("reset", f"{self.spec.endpoint}: stream ended without message_stop")
         self.state = "done"
         rest = self.parser.pending
-        return [*([Send(rest)] if rest else []), *self._count(self.usage), Finish()]
+        sealed = self._sealed(self.seals)
+        return [*([Send(rest)] if rest else []), *self._count(self.usage), *sealed, Finish()]
 
     def _translator_finish(self) -> bytes:
         try:
@@ -325,8 +379,11 @@ class AttemptMachine:
     def _take(self, event: SseEvent) -> None:
         if event.event in ("message_start", "message_delta"):
             self.usage.update(find_usage(event.data.encode()))
+            self.message_started = self.message_started or event.event == "message_start"
         elif event.event == "message_stop":
             self.finished = True
+        elif self.spec.collect_seals and (found := seal_of_event(event.event, event.data)):
+            self.seals.append(found)
 
     # ------------------------------------------------------------ outcomes
 
@@ -335,8 +392,8 @@ class AttemptMachine:
         failure = Failure(reason=kind, message=message)
         return [Note(kind), *self._mark_failed(failure), FailOver(failure, None)]
 
-    def _mark_failed(self, failure: Failure) -> list[Command]:
-        if not self.spec.changes_health:
+    def _mark_failed(self, failure: Failure | None) -> list[Command]:
+        if failure is None or not self.spec.changes_health or not blames_endpoint(failure):
             return []
         if failure.is_auth and self.spec.client_credentials:
             return []  # the client's key was refused, not the endpoint: others may pass
@@ -348,6 +405,10 @@ class AttemptMachine:
     @staticmethod
     def _count(usage: dict[str, int]) -> list[Command]:
         return [CountTokens(usage)] if usage else []
+
+    def _sealed(self, seals: list[str]) -> list[Command]:
+        """Even none: that a foreign endpoint answered tells the book to look at histories."""
+        return [Seals(tuple(seals))] if self.spec.collect_seals else []
 
 
 def is_event_stream(headers: Headers) -> bool:

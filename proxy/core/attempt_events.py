@@ -7,6 +7,7 @@ from typing import Literal, Protocol
 
 from proxy.core.config import Failover, Timeouts
 from proxy.core.health import Failure
+from proxy.core.ratelimit import Usage
 from proxy.core.shaping import Headers
 
 
@@ -153,9 +154,23 @@ class CountTokens:
     counts: dict[str, int]
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """What the answer's headers said of the subscription's utilisation."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Seals:
+    """The thinking signatures a foreign endpoint made: the book notes them as its own."""
+
+    seals: tuple[str, ...]
+
+
 Command = (
     Respond | Commit | Send | Finish | Abort | FailOver | RetryWithoutThinking | MarkHealthy
-    | MarkFailed | Note | CountTokens
+    | MarkFailed | Note | CountTokens | RateLimits | Seals
 )  # fmt: skip
 
 
@@ -178,3 +193,6 @@ class AttemptSpec:
     changes_health: bool = True  # only `/v1/messages` outcomes change health
     client_credentials: bool = False  # `auth: client`: a 401/403 is about the client's key
     may_retry_thinking: bool = True
+    path: str = ""  # what a 2xx must answer (see `proxy.core.honest`); "": not judged
+    streamed: bool = True  # the client asked for a stream: its headers come at once
+    collect_seals: bool = False  # the endpoint's thinking signatures go in the book

@@ -34,6 +34,30 @@ def sniff_model(body: bytes) -> str | None:
     return match.group(1).decode("utf-8", "replace") if match else None
 
 
+_STREAM_RE = re.compile(rb'"stream"\s*:\s*(true|false)')
+
+
+def sniff_stream(body: bytes) -> bool:
+    """Whether the request asks for a stream, without parsing the body: the last
+    `"stream": true|false` in the text, exact when it is the top-level key (Claude Code
+    writes it last)."""
+    at = body.rfind(b'"stream"')
+    match = _STREAM_RE.match(body, at) if at >= 0 else None
+    if match is None:
+        matches = _STREAM_RE.findall(body)
+        return bool(matches) and matches[-1] == b"true"
+    return match.group(1) == b"true"
+
+
+_MAX_TOKENS_RE = re.compile(rb'"max_tokens"\s*:\s*(\d{1,12})\s*[,}]')
+
+
+def max_tokens_within(body: bytes, limit: int) -> bool:
+    """Whether no whole-number `max_tokens` in the text is above `limit`, told without
+    parsing the body (a request that needs no clamp is then not parsed at all)."""
+    return all(int(found) <= limit for found in _MAX_TOKENS_RE.findall(body))
+
+
 USAGE_WINDOW = 4096  # bytes after `"usage":` in which its object must end
 USAGE_CANDIDATES = 8  # `"usage"` texts looked at, from the last, before giving up
 _DECODER = json.JSONDecoder()
@@ -115,4 +139,8 @@ def _without_thinking(message: Any) -> Any:
 
 
 def dump(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (half an emoji): written as its escape
+        return json.dumps(data, separators=(",", ":")).encode()

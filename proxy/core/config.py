@@ -72,6 +72,24 @@ class KeySource:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """What a provider can take; None (or `images: True`) means no limit."""
+
+    max_output_tokens: int | None = None
+    context_tokens: int | None = None
+    images: bool = True
+    tools: int | None = None
+
+    @property
+    def skips(self) -> bool:
+        """Whether some request could be too much for this provider."""
+        return self.context_tokens is not None or not self.images or self.tools is not None
+
+
+NO_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
 class Price:
     """USD per million tokens, for the usage ledger's cost estimate."""
 
@@ -96,6 +114,12 @@ class Endpoint:
     enabled: bool = True
     ca_file: str | None = None  # a PEM CA trusted for this endpoint besides the OS store
     price: Price | None = None  # None: the bundled price table decides
+    limits: Limits = NO_LIMITS
+
+    @property
+    def signer(self) -> str:
+        """Who verifies this endpoint's thinking signatures: its API root."""
+        return self.base_url
 
     @property
     def needs_key(self) -> bool:
@@ -124,11 +148,29 @@ class Failover:
         return status in self.on_status or f"{status // 100}xx" in self.on_status
 
 
+STREAM_HEADERS_SECONDS = 15.0  # a streamed answer's headers come at once, or not at all
+WHOLE_HEADERS_SECONDS = 600.0  # a whole answer's come with it: Anthropic's own limit
+
+
 @dataclass(frozen=True, slots=True)
 class Timeouts:
+    """`first_byte` None (not set): 15 s for a stream's headers, 600 s for a whole answer's;
+    after a stream's headers, only `idle` bounds the wait for its first content (a ping
+    counts as life)."""
+
     connect: float = 10.0
-    first_byte: float = 90.0
+    first_byte: float | None = None
     idle: float = 180.0
+
+    def headers_within(self, streamed: bool) -> float:
+        """How long an attempt waits for response headers."""
+        if self.first_byte is not None:
+            return self.first_byte
+        return STREAM_HEADERS_SECONDS if streamed else WHOLE_HEADERS_SECONDS
+
+    def commit_within(self, streamed: bool) -> float | None:
+        """How long, from sending, a stream may take to commit; None: bounded by `idle`."""
+        return self.first_byte
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,10 +364,44 @@ def parse_headers(value: object, path: str) -> tuple[tuple[str, str | None], ...
     return tuple(rows)
 
 
+LIMIT_COUNTS = ("max_output_tokens", "context_tokens", "tools")
+LIMIT_KEYS = (*LIMIT_COUNTS, "images")
+
+
+def _count(value: object, path: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000_000:
+        raise FieldError(path, f"{_show(value)} is not allowed; use a whole number from 1 up")
+    return value
+
+
+def parse_limits(value: object, path: str) -> Limits:
+    data = _expect_mapping(value, path)
+    _reject_unknown(data, LIMIT_KEYS, path)
+    images = data.get("images", True)
+    return Limits(
+        max_output_tokens=_count(data.get("max_output_tokens"), f"{path}.max_output_tokens"),
+        context_tokens=_count(data.get("context_tokens"), f"{path}.context_tokens"),
+        images=_boolean(True if images is None else images, f"{path}.images"),
+        tools=_count(data.get("tools"), f"{path}.tools"),
+    )
+
+
+def limits_to_dict(limits: Limits) -> dict[str, Any]:
+    """The limits that are set (an empty dict for none)."""
+    data: dict[str, Any] = {
+        name: getattr(limits, name) for name in LIMIT_COUNTS if getattr(limits, name) is not None
+    }
+    if not limits.images:
+        data["images"] = False
+    return data
+
+
 ENDPOINT_KEYS: tuple[str, ...] = (
     "name", "base_url", "format", "auth", "key", "models", "headers", "enabled",
 )  # fmt: skip
-ENDPOINT_KEYS += ("ca_file", "price")
+ENDPOINT_KEYS += ("ca_file", "price", "limits")
 
 
 def parse_price(value: object, path: str) -> Price | None:
@@ -364,6 +440,7 @@ def parse_endpoint(value: object, path: str) -> Endpoint:
         enabled=_boolean(data.get("enabled", True), f"{path}.enabled"),
         ca_file=parse_ca_file(data.get("ca_file"), f"{path}.ca_file"),
         price=parse_price(data.get("price"), f"{path}.price"),
+        limits=parse_limits(data.get("limits"), f"{path}.limits"),
     )
 
 
@@ -454,17 +531,28 @@ def parse_failover(value: object) -> Failover:
     )
 
 
+def _or_default(value: object, default: object) -> object:
+    return default if value is None else value
+
+
 def parse_timeouts(value: object) -> Timeouts:
+    """Timeouts in seconds; a key not given or null takes its default."""
     data = _expect_mapping(value, "timeouts")
     _reject_unknown(data, ("connect", "first_byte", "idle"), "timeouts")
     defaults = Timeouts()
     values = {
         name: _number(
-            data.get(name, getattr(defaults, name)), f"timeouts.{name}", low=0.01, high=3600
+            _or_default(data.get(name), getattr(defaults, name)),
+            f"timeouts.{name}",
+            low=0.01,
+            high=3600,
         )
-        for name in ("connect", "first_byte", "idle")
+        for name in ("connect", "idle")
     }
-    return Timeouts(**values)
+    first_byte = data.get("first_byte")
+    if first_byte is not None:
+        first_byte = _number(first_byte, "timeouts.first_byte", low=0.01, high=3600)
+    return Timeouts(**values, first_byte=first_byte)
 
 
 def parse_routing(value: object, endpoints: tuple[Endpoint, ...]) -> Routing:
@@ -560,6 +648,9 @@ def endpoint_to_dict(endpoint: Endpoint) -> dict[str, Any]:
         data["ca_file"] = endpoint.ca_file
     if endpoint.price is not None:
         data["price"] = {kind: getattr(endpoint.price, kind) for kind in PRICE_KINDS}
+    limits = limits_to_dict(endpoint.limits)
+    if limits:
+        data["limits"] = limits
     return data
 
 

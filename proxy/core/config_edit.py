@@ -25,6 +25,7 @@ from proxy.core.config import (
 Raw = dict[str, Any]
 GENERAL_SECTIONS = ("listen", "failover", "timeouts", "security", "usage")
 _DEFAULTS: dict[str, Any] = {"format": "anthropic", "enabled": True}
+_EMPTY_MEANS_NONE = ("models", "headers", "price", "limits")
 
 
 def compact_endpoint(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -34,8 +35,7 @@ def compact_endpoint(fields: Mapping[str, Any]) -> dict[str, Any]:
         if key not in fields:
             continue
         value = fields[key]
-        empty = key in ("models", "headers", "price") and not value
-        if _DEFAULTS.get(key, object()) == value or empty:
+        if _DEFAULTS.get(key, object()) == value or (key in _EMPTY_MEANS_NONE and not value):
             continue
         if key == "key" and fields.get("auth", "client") == "client":
             continue

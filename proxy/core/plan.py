@@ -43,3 +43,10 @@ def plan_attempts(
     if ready:
         return ready
     return (min(order, key=lambda e: health.get(e.name, HEALTHY).cooling_until),)
+
+
+def fails_over(path: str) -> bool:
+    """Whether a request to `path` may go on to the next endpoint: API calls do; anything
+    else (`HEAD /`, a favicon, a health probe of the client's) gets the first endpoint's
+    answer, without a cascade of attempts."""
+    return path.startswith("/v1/")

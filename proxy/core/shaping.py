@@ -24,6 +24,9 @@ _DROPPED_REQUEST = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
 _DROPPED_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding", "set-cookie", "set-cookie2"}
 _CREDENTIALS = frozenset({"x-api-key", "authorization"})
 _DROPPED_WITH_CREDENTIALS = _DROPPED_REQUEST | _CREDENTIALS
+# What a third party (an OpenAI-format provider) never gets: Anthropic's protocol headers,
+# Claude Code's session and SDK headers, and the client's (Anthropic) credentials.
+THIRD_PARTY_PREFIXES = ("x-ccf-", "anthropic-", "x-claude-code-", "x-stainless-")
 
 _OWN_PREFIXES = ("x-ccf-",)
 _RESPONSE_PREFIXES = ("x-ccf-", "access-control-")
@@ -51,8 +54,11 @@ def _relayable(
 def request_headers(client: Headers, endpoint: Endpoint, key: Secret | None) -> Headers:
     """The headers an attempt at `endpoint` sends, from the client's headers."""
     dropped = _DROPPED_REQUEST if endpoint.auth == "client" else _DROPPED_WITH_CREDENTIALS
+    prefixes: tuple[str, ...] = _OWN_PREFIXES
+    if endpoint.format == "openai":
+        dropped, prefixes = _DROPPED_WITH_CREDENTIALS, THIRD_PARTY_PREFIXES
     overridden = {name for name, _ in endpoint.headers}  # or removed by the config
-    shaped = _relayable(client, dropped | overridden if overridden else dropped)
+    shaped = _relayable(client, dropped | overridden if overridden else dropped, prefixes)
     shaped.extend(
         (name, value)
         for name, value in endpoint.headers

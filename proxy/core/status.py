@@ -9,6 +9,7 @@ from typing import Any, Literal
 from proxy.core.config import Config
 from proxy.core.health import HEALTHY, Health
 from proxy.core.plan import ordered_endpoints
+from proxy.core.ratelimit import Usage
 from proxy.core.usage import UsageToday
 
 Overall = Literal["ok", "degraded", "down", "paused", "stopped", "error"]
@@ -26,6 +27,12 @@ class EndpointStatus:
     last_status: int | None
     primary: bool
     pinned: bool
+    proven: bool = True  # False: its cooldown ended, but it has not served since
+    usage: Usage | None = None  # the subscription's utilisation, when the endpoint says
+
+    @property
+    def serves(self) -> bool:
+        return self.state == "ok" and self.proven
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,8 @@ class Snapshot:
                     "last_status": e.last_status,
                     "primary": e.primary,
                     "pinned": e.pinned,
+                    "proven": e.proven,
+                    "usage": e.usage.to_json() if e.usage else None,
                 }
                 for e in self.endpoints
             ],
@@ -89,6 +98,8 @@ def endpoint_words(status: EndpointStatus) -> str:
         return f"{what}, retry in {describe_wait(status.retry_in)}"
     if status.state == "no_key":
         return "no key"
+    if status.state == "ok" and not status.proven:
+        return "retrying"
     return "disabled" if status.state == "disabled" else "ready"
 
 
@@ -97,6 +108,7 @@ def endpoint_statuses(
     health: Mapping[str, Health],
     now: float,
     keyless: frozenset[str] = frozenset(),
+    ratelimits: Mapping[str, Usage] | None = None,
 ) -> tuple[EndpointStatus, ...]:
     """Each endpoint's state; `keyless` names those that need a key and have none (they are
     skipped by every request, so they are not "ready")."""
@@ -118,6 +130,8 @@ def endpoint_statuses(
                 last_status=h.last_status,
                 primary=endpoint.name == primary,
                 pinned=endpoint.name == config.routing.pinned,
+                proven=h.failures == 0,  # a success removes the entry: back to HEALTHY
+                usage=(ratelimits or {}).get(endpoint.name),
             )
         )
     return tuple(rows)
@@ -127,7 +141,12 @@ def _verdict(order: list[EndpointStatus], paused: bool) -> tuple[Overall, str | 
     if paused:
         first = order[0].name if order else None
         return "paused", first, f"failover paused; {first} only"
-    serving = next((row for row in order if row.state == "ok"), None)
+    # An endpoint whose cooldown ended is tried again, but serves only once it has served.
+    serving = next((row for row in order if row.serves), None)
+    if serving is None:
+        serving = next((row for row in order if row.state == "ok"), None)
+        if serving is not None:
+            return "degraded", serving.name, f"retrying {serving.name}"
     if serving is None:
         why = "; ".join(f"{row.name} {endpoint_words(row)}" for row in order)
         return "down", None, f"no endpoint can serve: {why}"
@@ -149,8 +168,9 @@ def snapshot(
     problem: str = "",
     keyless: frozenset[str] = frozenset(),
     usage: UsageToday | None = None,
+    ratelimits: Mapping[str, Usage] | None = None,
 ) -> Snapshot:
-    rows = endpoint_statuses(config, health, now, keyless)
+    rows = endpoint_statuses(config, health, now, keyless, ratelimits)
     by_name = {row.name: row for row in rows}
     order = [by_name[e.name] for e in ordered_endpoints(config)]
     overall, serving, reason = _verdict(order, config.routing.paused)

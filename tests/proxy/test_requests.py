@@ -84,6 +84,7 @@ async def test_a_body_that_is_not_json_goes_unchanged_to_the_first_endpoint(
 async def test_count_tokens_404_fails_over_without_changing_health(upstreams, make_proxy) -> None:
     a, b = await upstreams("a"), await upstreams("b")
     a.status(404)
+    b.raw(200, b'{"input_tokens": 5}')
     proxy = await make_proxy(two(a.url, b.url))
     async with await proxy.post("/v1/messages/count_tokens", json=REQUEST) as response:
         assert response.headers["x-ccf-attempts"] == "a=404, b=200"
@@ -167,7 +168,9 @@ async def test_a_provider_answering_garbage_is_not_a_crash(upstreams, make_proxy
     b.raw(200, b"not json at all", content_type="application/json")
     proxy = await make_proxy(two(a.url, b.url))
     async with await proxy.post(json=REQUEST) as response:
-        assert response.status == 200
-        assert await response.read() == b"not json at all"
-    assert json.loads(json.dumps(proxy.runtime.activity[-1].to_json()))["status"] == 200
+        # a 200 that is not a message is a failure too: the last real answer comes back
+        assert response.status == 503
+        assert response.headers["x-ccf-attempts"] == "a=503, b=200(not-a-message)"
+        assert await response.read() == b"<html>gateway</html>"
+    assert json.loads(json.dumps(proxy.runtime.activity[-1].to_json()))["status"] == 503
     assert isinstance(aiohttp.__version__, str)

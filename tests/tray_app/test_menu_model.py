@@ -59,10 +59,11 @@ def test_icon_colour_per_state(snapshot: Snapshot, colour: str) -> None:
     assert m.icon_colour(snapshot) == colour
 
 
-def test_colour_follows_cooldown_expiry() -> None:
+def test_colour_stays_amber_when_a_cooldown_ends_until_the_primary_served() -> None:
     health = {"anthropic": cooling(30)}
     assert m.icon_colour(snap(health, now=1000.0)) == "amber"
-    assert m.icon_colour(snap(health, now=1030.0)) == "green"
+    assert m.icon_colour(snap(health, now=1030.0)) == "amber"  # no flap on every cycle
+    assert m.icon_colour(snap({}, now=1030.0)) == "green"  # served: its entry is gone
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,7 @@ def test_a_person_sets_up_a_fallback_in_the_settings_page(served) -> None:
             "claude-sonnet-4-5": "b-sonnet",
             "*": "b-model",
         },
+        "limits": {"max_output_tokens": 32000, "context_tokens": 200000},  # from the preset
     }
     assert list(endpoints[1]["models"])[-2:] == ["claude-sonnet-4-5", "*"]  # first match wins
     assert endpoints[2]["enabled"] is False

@@ -84,6 +84,7 @@ function fill(endpoint) {
   $("#ed-env-var").value = key.startsWith("env:") ? key.slice(4) : "";
   $("#ed-secret").value = "";
   $("#ed-enabled").checked = endpoint.enabled !== false;
+  fillLimits(endpoint.limits || {});
   $("#model-rows").replaceChildren();
   for (const [pattern, target] of Object.entries(endpoint.models || {})) addModelRow(pattern, target);
   $("#header-rows").replaceChildren();
@@ -113,6 +114,23 @@ function collectPrice() {
   return Object.fromEntries(PRICE_KINDS.map((kind) => [kind, Number($(`#ed-price-${kind}`).value || 0)]));
 }
 
+const LIMIT_FIELDS = { "#ed-max-output": "max_output_tokens", "#ed-context": "context_tokens", "#ed-tools": "tools" };
+
+function fillLimits(limits) {
+  for (const [selector, key] of Object.entries(LIMIT_FIELDS)) $(selector).value = limits[key] ?? "";
+  $("#ed-images").checked = limits.images !== false;
+}
+
+function collectLimits() {
+  const limits = {};
+  for (const [selector, key] of Object.entries(LIMIT_FIELDS)) {
+    const text = $(selector).value.trim();
+    if (text) limits[key] = Number.isNaN(Number(text)) ? text : Number(text);
+  }
+  if (!$("#ed-images").checked) limits.images = false;
+  return limits;
+}
+
 function uniqueName(base) {
   const names = new Set(state.config.config.endpoints.map((e) => e.name));
   let name = base;
@@ -126,7 +144,7 @@ function applyPreset(id) {
   fill({
     name: uniqueName(preset.name), base_url: preset.base_url, format: preset.format,
     auth: preset.auth, key: "keyring", models: preset.models, headers: preset.headers || {},
-    enabled: true,
+    limits: preset.limits || {}, enabled: true,
   });
 }
 
@@ -192,6 +210,7 @@ function collect() {
     auth,
     models: {},
     headers: {},
+    limits: collectLimits(),
     enabled: $("#ed-enabled").checked,
   };
   if (auth !== "client") {

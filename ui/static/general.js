@@ -57,7 +57,8 @@ function collect() {
     security: { access_token: $("#gen-token").value.trim() || null },
   };
   for (const [selector, [section, key]] of Object.entries(NUMBERS)) {
-    general[section][key] = numberOrText($(selector).value);
+    const text = $(selector).value.trim();
+    general[section][key] = section === "timeouts" && text === "" ? null : numberOrText(text); // empty: default
   }
   return general;
 }
@@ -90,6 +91,7 @@ export function generalProblems(general) {
   for (const [path, [low, message]] of Object.entries(SECONDS)) {
     const [section, key] = path.split(".");
     const value = general[section][key];
+    if (value === null && section === "timeouts") continue; // empty: the default
     if (typeof value !== "number" || value < low) problems.push({ field: path, message });
   }
   const { cooldown_seconds: first, max_cooldown_seconds: longest } = general.failover;

@@ -2,7 +2,8 @@
 
 Kept: system, messages, tools, tool_choice, max_tokens, temperature, top_p, stop_sequences
 (as `stop`, the first four, OpenAI's limit), stream, metadata.user_id (as `user`, hashed
-when longer than OpenAI's 64 characters). Dropped: thinking, cache_control, top_k, and any
+when longer than OpenAI's 64 characters), structured output (`output_config.format`, or the
+older `output_format`, as `response_format`). Dropped: thinking, cache_control, top_k, and any
 field OpenAI has no counterpart for. Server tools (web search, code execution…) are
 dropped; only tools with an input schema are sent.
 """
@@ -10,6 +11,7 @@ dropped; only tools with an input schema are sent.
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any
 
 from proxy.core.openai.content import dict_field, dicts_of
@@ -30,6 +32,7 @@ def anthropic_to_openai(body: dict[str, Any]) -> dict[str, Any]:
     request |= _tooling(body)
     request |= _streaming(body)
     request |= _user(body.get("metadata"))
+    request |= _response_format(body)
     return request
 
 
@@ -48,7 +51,10 @@ def _sampling(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A JSON number that is finite (Python's parser also reads `1e400` as infinity, and NaN)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _tooling(body: dict[str, Any]) -> dict[str, Any]:
@@ -105,3 +111,19 @@ def _user(metadata: Any) -> dict[str, Any]:
     if len(user_id) > MAX_USER_LENGTH:
         user_id = hashlib.sha256(user_id.encode()).hexdigest()
     return {"user": user_id}
+
+
+def _response_format(body: dict[str, Any]) -> dict[str, Any]:
+    """Structured output: Anthropic's JSON schema format as OpenAI's `response_format`."""
+    wanted = dict_field(dict_field(body, "output_config"), "format") or dict_field(
+        body, "output_format"
+    )
+    schema = wanted.get("schema")
+    if wanted.get("type") != "json_schema" or not isinstance(schema, dict):
+        return {}
+    name = wanted.get("name")
+    json_schema = {
+        "name": name if isinstance(name, str) and name else "response",
+        "schema": clean_schema(schema),
+    }
+    return {"response_format": {"type": "json_schema", "json_schema": json_schema}}

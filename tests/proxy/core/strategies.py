@@ -16,6 +16,7 @@ from proxy.core.config import (
     Endpoint,
     Failover,
     KeySource,
+    Limits,
     Listen,
     Routing,
     Secret,
@@ -54,6 +55,8 @@ KEY_SOURCES = st.one_of(
 )
 MODELS = st.dictionaries(SAFE_TEXT, SAFE_TEXT, max_size=3).map(lambda d: tuple(d.items()))
 HEADERS = st.dictionaries(HEADER_NAMES, st.one_of(st.none(), SAFE_TEXT, st.just("")), max_size=3)
+COUNTS = st.one_of(st.none(), st.integers(1, 10_000_000))
+LIMITS = st.builds(Limits, COUNTS, COUNTS, st.booleans(), COUNTS)
 TOKENS = st.text(ALPHABET, min_size=16, max_size=24).filter(lambda s: bool(s.strip()))
 
 
@@ -73,6 +76,7 @@ def endpoints(name: str) -> st.SearchStrategy[Endpoint]:
         models=MODELS,
         headers=HEADERS.map(lambda d: tuple(d.items())),
         enabled=st.booleans(),
+        limits=LIMITS,
     )
 
 
@@ -110,6 +114,10 @@ def configs(draw: st.DrawFn) -> Config:
             cooldown_seconds=first,
             max_cooldown_seconds=cap,
         ),
-        timeouts=Timeouts(connect=draw(SECONDS), first_byte=draw(SECONDS), idle=draw(SECONDS)),
+        timeouts=Timeouts(
+            connect=draw(SECONDS),
+            first_byte=draw(st.one_of(st.none(), SECONDS)),
+            idle=draw(SECONDS),
+        ),
         security=Security(access_token=Secret(token) if token else None),
     )

@@ -110,7 +110,7 @@ def test_design_example_parses() -> None:
     )
     assert router.needs_key
     assert config.failover == Failover()
-    assert config.timeouts == Timeouts()
+    assert config.timeouts == Timeouts(first_byte=90.0)
     assert config.routing == Routing()
     assert config.security == Security()
     assert config.endpoint("openrouter") is router
@@ -415,7 +415,7 @@ BAD: list[tuple[object, str, tuple[str, ...]]] = [
     ),
     ({"timeouts": {"connect": 0}}, "timeouts.connect", ("0", "0.01 to 3600")),
     ({"timeouts": {"idle": 3601}}, "timeouts.idle", ("3601", "0.01 to 3600")),
-    ({"timeouts": {"first_byte": None}}, "timeouts.first_byte", ("None", "number")),
+    ({"timeouts": {"first_byte": "soon"}}, "timeouts.first_byte", ("soon", "number")),
     ({"timeouts": {"total": 5}}, "timeouts.total", ("unknown key", "connect, first_byte, idle")),
     ({"security": {"token": "x"}}, "security.token", ("unknown key", "access_token")),
     ({"security": {"access_token": 5}}, "security.access_token", ("5", "string")),
@@ -551,7 +551,7 @@ def test_config_to_dict_of_the_default() -> None:
             "cooldown_seconds": 30.0,
             "max_cooldown_seconds": 1800.0,
         },
-        "timeouts": {"connect": 10.0, "first_byte": 90.0, "idle": 180.0},
+        "timeouts": {"connect": 10.0, "first_byte": None, "idle": 180.0},
         "security": {"access_token": None},
         "usage": {"retention_days": 90},
     }

@@ -147,3 +147,12 @@ def test_plan_properties(
     pinned = config.routing.pinned
     if pinned in names(plan):
         assert plan[0].name == pinned  # pinned first
+
+
+def test_only_api_paths_fail_over() -> None:
+    from proxy.core.plan import fails_over
+
+    assert fails_over("/v1/messages")
+    assert fails_over("/v1/messages/count_tokens")
+    assert not fails_over("/")
+    assert not fails_over("/favicon.ico")

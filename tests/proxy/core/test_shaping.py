@@ -234,3 +234,41 @@ def test_response_headers_drop_upstream_cookies_and_cors(connection: str | None)
 )  # fmt: skip
 def test_target_url(fields: dict[str, str], path: str, query: str, url: str) -> None:
     assert target_url(endpoint(**fields), path, query) == url
+
+
+CLAUDE_CODE: Headers = [
+    *CLIENT,
+    ("X-Claude-Code-Session-Id", "4f1c"),
+    ("x-stainless-lang", "js"),
+    ("X-Stainless-Retry-Count", "0"),
+    ("anthropic-dangerous-direct-browser-access", "true"),
+]
+THIRD_PARTY_BANNED = ("anthropic-", "x-claude-code-", "x-stainless-", "x-ccf-")
+
+
+@pytest.mark.parametrize("auth", ["client", "bearer", "x-api-key"])
+@pytest.mark.parametrize("extra", [{}, {"headers": {"x-extra": "1"}}])
+def test_an_openai_provider_gets_no_anthropic_or_claude_code_headers(
+    auth: str, extra: dict[str, object]
+) -> None:
+    target = endpoint(format="openai", auth=auth, **extra)
+    shaped = request_headers(CLAUDE_CODE, target, KEY)
+    names = [name.lower() for name, _ in shaped]
+    assert not [n for n in names if n.startswith(THIRD_PARTY_BANNED)]
+    assert "sk-client" not in str(shaped)
+    assert "client-oauth" not in str(shaped)
+    assert ("Content-Type", "application/json") in shaped
+    assert ("User-Agent", "claude-cli/2.0") in shaped
+    if auth == "bearer":
+        assert ("authorization", f"Bearer {KEY.value}") in shaped
+
+
+def test_an_anthropic_format_provider_still_gets_the_anthropic_headers() -> None:
+    shaped = request_headers(CLAUDE_CODE, endpoint(auth="bearer"), KEY)
+    assert ("X-Claude-Code-Session-Id", "4f1c") in shaped
+    assert ("anthropic-beta", "interleaved-thinking-2025-05-14") in shaped
+
+
+def test_an_openai_providers_own_header_config_still_applies() -> None:
+    target = endpoint(format="openai", auth="client", headers={"anthropic-version": "x"})
+    assert request_headers(CLAUDE_CODE, target, None)[-1] == ("anthropic-version", "x")

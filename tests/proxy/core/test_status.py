@@ -87,12 +87,21 @@ def test_overall_serving_and_reason(
     assert reason(CONFIG, health) == expected
 
 
-def test_after_the_cooldown_the_primary_serves_again() -> None:
+def test_after_the_cooldown_the_primary_is_retried_but_not_yet_serving() -> None:
+    """A cooldown that ends is not a recovery: only a success (which drops the health
+    entry) makes the primary serve again, so the icon does not flap on every cycle."""
     assert reason(CONFIG, {"anthropic": RATE_LIMITED}, now=NOW + 180) == (
-        "ok",
-        "anthropic",
-        "via anthropic",
+        "degraded",
+        "openrouter",
+        "via openrouter — anthropic retrying",
     )
+    alone = Config(endpoints=(ANTHROPIC,))
+    assert reason(alone, {"anthropic": RATE_LIMITED}, now=NOW + 180) == (
+        "degraded",
+        "anthropic",
+        "retrying anthropic",
+    )
+    assert reason(CONFIG, {}, now=NOW + 180) == ("ok", "anthropic", "via anthropic")
 
 
 @pytest.mark.parametrize(
@@ -161,11 +170,29 @@ def test_endpoint_rows() -> None:
     health = {"anthropic": RATE_LIMITED, "off": OVERLOADED}
     assert endpoint_statuses(config, health, NOW + 60) == (
         EndpointStatus(
-            "anthropic", True, "cooling", 120.0, 1, "HTTP 429", 429, primary=True, pinned=False
+            "anthropic",
+            True,
+            "cooling",
+            120.0,
+            1,
+            "HTTP 429",
+            429,
+            primary=True,
+            pinned=False,
+            proven=False,
         ),
         EndpointStatus("openrouter", True, "ok", 0.0, 0, "", None, primary=False, pinned=True),
         EndpointStatus(
-            "off", False, "disabled", 0.0, 1, "HTTP 529", 529, primary=False, pinned=False
+            "off",
+            False,
+            "disabled",
+            0.0,
+            1,
+            "HTTP 529",
+            529,
+            primary=False,
+            pinned=False,
+            proven=False,
         ),
     )
 
@@ -192,6 +219,8 @@ def test_to_json() -> None:
                 "last_status": 429,
                 "primary": True,
                 "pinned": False,
+                "proven": False,
+                "usage": None,
             },
             {
                 "name": "openrouter",
@@ -203,6 +232,8 @@ def test_to_json() -> None:
                 "last_status": None,
                 "primary": False,
                 "pinned": False,
+                "proven": True,
+                "usage": None,
             },
         ],
     }
@@ -290,7 +321,12 @@ def test_snapshot_agrees_with_the_plan(situation: tuple[Config, dict[str, Health
         assert (snap.overall, snap.serving) == ("down", None)
         assert snap.reason.startswith("no endpoint can serve: ")
     else:
-        assert snap.serving == plan[0].name
+        proven = [e for e in ready if health.get(e.name, HEALTHY).failures == 0]
+        if not proven:  # cooldowns ended, nothing has served since
+            assert (snap.overall, snap.serving) == ("degraded", plan[0].name)
+            assert snap.reason == f"retrying {plan[0].name}"
+            return
+        assert snap.serving == proven[0].name
         primary = next(e.name for e in config.endpoints if e.enabled)
         assert snap.overall == ("ok" if snap.serving == primary else "degraded")
         assert snap.reason.startswith(f"via {snap.serving}")

@@ -205,3 +205,40 @@ def test_schema_cleaning_walks_subschemas_but_keeps_property_names() -> None:
         "$defs": {"Item": {"type": "string"}},
         "items": [{"type": "string"}],
     }
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string", "format": "email"}},
+    "required": ["answer"],
+    "additionalProperties": False,
+}
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}},
+        {"output_format": {"type": "json_schema", "schema": SCHEMA}},
+    ],
+)
+def test_structured_output_becomes_response_format(field: dict[str, Any]) -> None:
+    body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "q"}], **field}
+    out = anthropic_to_openai(body)
+    assert out["response_format"]["type"] == "json_schema"
+    assert out["response_format"]["json_schema"]["name"] == "response"
+    assert out["response_format"]["json_schema"]["schema"]["required"] == ["answer"]
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"output_config": {"effort": "high"}},
+        {"output_config": {"format": {"type": "json_schema"}}},
+        {"output_config": {"format": "json"}},
+        {"output_format": {"type": "text", "schema": SCHEMA}},
+    ],
+)
+def test_no_response_format_without_a_json_schema(field: dict[str, Any]) -> None:
+    body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "q"}], **field}
+    assert "response_format" not in anthropic_to_openai(body)
