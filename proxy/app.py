@@ -12,7 +12,7 @@ from proxy.admin.context import Admin
 from proxy.admin.routes import add_admin_routes
 from proxy.app_state import RUNTIME, SESSION
 from proxy.core.paths import LOCAL_METHODS
-from proxy.core.redact import credentials_in
+from proxy.core.redact import CREDENTIAL_HEADERS, credentials_in
 from proxy.dispatch import ByKind
 from proxy.handler import MAX_BODY, proxy_handler
 from proxy.ledger.install import add_ledger
@@ -40,12 +40,20 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
 
+_CREDENTIAL_NAMES = tuple(sorted(CREDENTIAL_HEADERS))
+
+
 def learning_credentials(handler: Handler) -> Handler:
     """`handler`, after the redactor learned the request's own credentials: an upstream
     may echo them into an error that /health or the log would otherwise show."""
 
     async def learn(request: web.Request) -> web.StreamResponse:
-        request.app[RUNTIME].redactor.learn(credentials_in(request.headers.items()))
+        # four case-insensitive lookups, not a pass over every header: 2.6 -> 1.3 us a request
+        # with Claude Code's 15 headers
+        headers = request.headers
+        sent = [(name, value) for name in _CREDENTIAL_NAMES for value in headers.getall(name, ())]
+        if sent:
+            request.app[RUNTIME].redactor.learn(credentials_in(sent))
         return await handler(request)
 
     return learn

@@ -11,6 +11,7 @@ Every part gets what it needs when it is made; nothing is filled in afterwards.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,6 +73,17 @@ class RunningProxy:
         await self.server.stop()
 
 
+def settle_heap() -> None:
+    """Leave what startup made (~47,000 objects: modules, the app, the config) out of the
+    collector's sweeps, and collect the young generation every 10,000 net allocations rather
+    than 700: with 50 clients the collector took 8.8% of the proxy's busy CPU (py-spy,
+    tests.bench.profile), 7.5% with the freeze alone, under 0.1% with both. Cyclic garbage
+    waits a little longer to be freed; request objects are freed by reference counting."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 async def start_proxy(
     setup: ProxySetup, config: Config, *, spare_port_if_taken: bool = False
 ) -> RunningProxy:
@@ -110,6 +122,7 @@ async def start_proxy(
         await start_on_spare_port(runtime, server, create_app(runtime, admin))
         runtime.set_problem(blocked)
     runtime.url = server.url
+    settle_heap()
     watcher = ConfigWatcher(changes, interval=setup.watch_interval)
     watcher.start()
     return RunningProxy(runtime, server, admin, changes, watcher, blocked)

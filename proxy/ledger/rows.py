@@ -7,8 +7,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from proxy.core.config import Config
 from proxy.core.usage import (
@@ -33,9 +32,9 @@ Pending = tuple[
 ]  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One request as stored."""
+class Row(NamedTuple):
+    """One request as stored. (A named tuple: the writer makes one per request, 0.8 us
+    against 2.7 us for a frozen dataclass.)"""
 
     ts_ms: int
     day: str
@@ -144,13 +143,16 @@ def insert_rows(conn: sqlite3.Connection, rows: Sequence[Row], names: dict[str, 
         return found
 
     def work() -> None:
+        # each name looked up once a batch, not four times a row
+        texts = {text for r in rows for text in (r.session, r.model, r.served, r.endpoint)}
+        ids = {text: name_id(text) for text in texts}
         conn.executemany(
             "INSERT INTO requests (ts, session, model, served, endpoint, status, attempts,"
             " latency_ms, ttft_ms, input, output, cache_read, cache_write, cost, rescued,"
             " failovers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (r.ts_ms, name_id(r.session), name_id(r.model), name_id(r.served),
-                 name_id(r.endpoint), r.status, r.attempts, r.latency_ms, r.ttft_ms,
+                (r.ts_ms, ids[r.session], ids[r.model], ids[r.served],
+                 ids[r.endpoint], r.status, r.attempts, r.latency_ms, r.ttft_ms,
                  r.tokens.input, r.tokens.output, r.tokens.cache_read, r.tokens.cache_write,
                  r.cost, int(r.rescued), r.failovers)
                 for r in rows
@@ -195,17 +197,32 @@ NameId = Callable[[str | None], int | None]
 
 
 def _sums(rows: Sequence[Row], key_of: Callable[[Row], Key]) -> dict[Key, list[float]]:
-    """Per key: requests, ok, failovers, rescued, 4 token counts, cost, unpriced, last ms."""
-    sums: dict[Key, list[float]] = {}
+    """Per key: requests, ok, failovers, rescued, 4 token counts, cost, unpriced, last ms.
+    Rows are grouped first, then each figure is summed over a group by `sum` (a batch has few
+    keys): with the names looked up once a batch and `Row` a named tuple, the writer's CPU
+    fell from 28 to 17 us a row (500-row batches), and it shares the GIL with the proxy."""
+    groups: dict[Key, list[Row]] = {}
     for r in rows:
-        s = sums.setdefault(key_of(r), [0] * 11)
-        for i, amount in enumerate((
-            1, 200 <= r.status < 300, r.failovers, r.rescued, r.tokens.input, r.tokens.output,
-            r.tokens.cache_read, r.tokens.cache_write, r.cost or 0.0, r.cost is None,
-        )):  # fmt: skip
-            s[i] += amount
-        s[10] = max(s[10], r.ts_ms)
-    return sums
+        groups.setdefault(key_of(r), []).append(r)
+    return {key: _sum(group) for key, group in groups.items()}
+
+
+def _sum(group: list[Row]) -> list[float]:
+    costs = [r.cost for r in group]
+    tokens = [r.tokens for r in group]
+    return [
+        len(group),
+        sum(200 <= r.status < 300 for r in group),
+        sum(r.failovers for r in group),
+        sum(r.rescued for r in group),
+        sum(t.input for t in tokens),
+        sum(t.output for t in tokens),
+        sum(t.cache_read for t in tokens),
+        sum(t.cache_write for t in tokens),
+        sum(c for c in costs if c is not None),
+        costs.count(None),
+        max(r.ts_ms for r in group),
+    ]
 
 
 def daily_sums(rows: Sequence[Row], name_id: NameId) -> list[tuple[object, ...]]:
