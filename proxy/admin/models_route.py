@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from proxy.admin.views import named_endpoint
 from proxy.app_state import RUNTIME, SESSION
 from proxy.core.config import Endpoint, Secret
 from proxy.core.errors import ApiError, UpstreamError
@@ -28,9 +29,7 @@ def list_headers(endpoint: Endpoint, key: Secret | None) -> list[tuple[str, str]
 async def get_models(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     name = request.match_info["name"]
-    endpoint = runtime.config.endpoint(name)
-    if endpoint is None:
-        raise ApiError(404, f"there is no endpoint named {name!r}", "name")
+    endpoint = named_endpoint(runtime, name)
     if endpoint.needs_key and name not in runtime.keys.keys:
         raise ApiError(409, runtime.keys.problems.get(name, f"{name} has no key yet"), "secret")
     if endpoint.auth == "client":

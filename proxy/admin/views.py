@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from proxy.core.config import Config
+from proxy.core.config import Config, Endpoint
+from proxy.core.errors import ApiError
 from proxy.core.status import Snapshot
 from proxy.keys import ResolvedKeys
 from proxy.metrics import Metrics
 from proxy.runtime import Runtime
 
 ENV_OVERRIDES = {"CCF_HOST": "listen.host", "CCF_PORT": "listen.port"}
+
+
+def named_endpoint(runtime: Runtime, name: str) -> Endpoint:
+    """The running config's endpoint `name`; a 404 `ApiError` when there is none."""
+    endpoint = runtime.config.endpoint(name)
+    if endpoint is None:
+        raise ApiError(404, f"there is no endpoint named {name!r}", "name")
+    return endpoint
 
 
 def key_info(config: Config, keys: ResolvedKeys) -> dict[str, dict[str, Any]]:

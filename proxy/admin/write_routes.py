@@ -12,6 +12,7 @@ from proxy.admin.context import ADMIN
 from proxy.admin.probe import ProbeResult, probe
 from proxy.admin.read_routes import config_payload
 from proxy.admin.transaction import change_config, change_keys
+from proxy.admin.views import named_endpoint
 from proxy.app_state import RUNTIME, SESSION
 from proxy.config_changes import PlanKeys, url_port
 from proxy.core import config_edit
@@ -172,9 +173,7 @@ async def post_reload_keys(request: web.Request) -> web.Response:
 async def test_endpoint(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     name = request.match_info["name"]
-    endpoint = runtime.config.endpoint(name)
-    if endpoint is None:
-        raise ApiError(404, f"there is no endpoint named {name!r}", "name")
+    endpoint = named_endpoint(runtime, name)
     if endpoint.needs_key and name not in runtime.keys.keys:
         problem = runtime.keys.problems.get(name, "no key")
         return web.json_response(ProbeResult(False, None, 0.0, problem, "").to_json())
