@@ -119,25 +119,6 @@ def with_model(
     return {**data, "model": target}, target
 
 
-def strip_thinking(data: dict[str, Any]) -> dict[str, Any]:
-    """History without thinking blocks, whose signatures only their own provider accepts."""
-    messages = data.get("messages")
-    if not isinstance(messages, list):
-        return data
-    return {**data, "messages": [_without_thinking(m) for m in messages]}
-
-
-def _without_thinking(message: Any) -> Any:
-    if not isinstance(message, dict) or not isinstance(message.get("content"), list):
-        return message
-    kept = [
-        block
-        for block in message["content"]
-        if not (isinstance(block, dict) and block.get("type") in ("thinking", "redacted_thinking"))
-    ]
-    return {**message, "content": kept or [{"type": "text", "text": "(thinking omitted)"}]}
-
-
 def dump(data: dict[str, Any]) -> bytes:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     try:

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from proxy.core.body import counts_only
 from proxy.core.errors import SseEventTooLargeError
 
 MAX_EVENT_BYTES = 16 * 1024 * 1024  # one event held whole; Anthropic's are far smaller
@@ -224,18 +223,3 @@ def error_body(kind: str, message: str) -> dict[str, Any]:
 def error_frame(kind: str, message: str) -> bytes:
     """A well-formed Anthropic `event: error` that ends a broken stream."""
     return frame("error", error_body(kind, message))
-
-
-def usage_of(event: SseEvent) -> dict[str, int]:
-    """Token counts reported by `message_start` and `message_delta` events."""
-    if event.event not in ("message_start", "message_delta"):
-        return {}
-    try:
-        data = json.loads(event.data)
-    except (ValueError, RecursionError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    holder = data.get("message") if event.event == "message_start" else data
-    usage = holder.get("usage") if isinstance(holder, dict) else None
-    return counts_only(usage)

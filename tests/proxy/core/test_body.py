@@ -14,7 +14,6 @@ from proxy.core.body import (
     find_usage,
     parse_json_object,
     sniff_model,
-    strip_thinking,
     with_model,
 )
 
@@ -60,48 +59,6 @@ def test_nothing_to_map_returns_the_same_data(
     assert target is None
 
 
-THINKING = {"type": "thinking", "thinking": "hmm", "signature": "sig"}
-REDACTED = {"type": "redacted_thinking", "data": "xyz"}
-TEXT = {"type": "text", "text": "Hello"}
-TOOL = {"type": "tool_use", "id": "t1", "name": "ls", "input": {}}
-
-
-def test_strip_thinking_drops_thinking_blocks_from_every_message() -> None:
-    data: dict[str, Any] = {
-        "model": "m",
-        "thinking": {"type": "enabled", "budget_tokens": 1024},
-        "messages": [
-            {"role": "user", "content": "hi"},
-            {"role": "assistant", "content": [THINKING, TEXT, REDACTED, TOOL]},
-            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1"}]},
-        ],
-    }
-    stripped = strip_thinking(data)
-    assert stripped["messages"] == [
-        {"role": "user", "content": "hi"},
-        {"role": "assistant", "content": [TEXT, TOOL]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1"}]},
-    ]
-    assert stripped["thinking"] == data["thinking"]
-    assert data["messages"][1]["content"] == [THINKING, TEXT, REDACTED, TOOL]  # not mutated
-
-
-def test_a_message_of_only_thinking_keeps_a_placeholder() -> None:
-    stripped = strip_thinking(
-        {"messages": [{"role": "assistant", "content": [THINKING, REDACTED]}]}
-    )
-    assert stripped["messages"][0]["content"] == [{"type": "text", "text": "(thinking omitted)"}]
-
-
-@pytest.mark.parametrize(
-    "data",
-    [{}, {"messages": "x"}, {"messages": None}, {"messages": ["odd", 1, None, {"content": "s"}]}],
-)
-def test_strip_thinking_tolerates_odd_shapes(data: dict[str, Any]) -> None:
-    stripped = strip_thinking(data)
-    assert stripped == data
-
-
 def test_dump_is_compact_utf8() -> None:
     assert dump({"model": "m", "text": "é→"}) == '{"model":"m","text":"é→"}'.encode()
 
@@ -120,23 +77,6 @@ JSON = st.recursive(
 def test_dump_then_parse_is_identity(data: dict[str, Any]) -> None:
     assert parse_json_object(dump(data)) == data
     assert json.loads(dump(data)) == data
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.dictionaries(st.sampled_from(["role", "content"]), JSON, max_size=2), max_size=4)
-)
-def test_strip_thinking_is_idempotent_and_leaves_no_thinking(messages: list[Any]) -> None:
-    once = strip_thinking({"messages": messages})
-    assert strip_thinking(once) == once
-    for message in once["messages"]:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, list):
-            assert content
-            assert not any(
-                isinstance(b, dict) and b.get("type") in ("thinking", "redacted_thinking")
-                for b in content
-            )
 
 
 def test_sniff_model_finds_the_top_level_model_without_parsing() -> None:
