@@ -26,11 +26,9 @@ log = logging.getLogger("ccf.proxy")
 @dataclass(frozen=True, slots=True)
 class Answered:
     response: web.StreamResponse  # sent already if it was committed; else to return
-    status: int
 
 
-Outcome = Answered | ev.FailOver
-Result = Outcome | ev.RetryWithoutThinking | None  # None: the attempt goes on
+Result = Answered | ev.FailOver | ev.RetryWithoutThinking | None  # None: the attempt goes on
 
 
 class Attempt:
@@ -45,7 +43,7 @@ class Attempt:
         self.provenance = runtime.provenance  # the config's, for the whole request
         self.signer = ""  # the endpoint tried now: who made the signatures it answers
 
-    async def run(self, endpoint: Endpoint) -> Outcome:
+    async def run(self, endpoint: Endpoint) -> Answered | ev.FailOver:
         if endpoint.needs_key and endpoint.name not in self.runtime.keys.keys:
             self.trail.steps.append(f"{endpoint.name}=no-key")
             problem = self.runtime.keys.problems.get(endpoint.name, "no key")
@@ -58,9 +56,8 @@ class Attempt:
                 log.info("%s refused a thinking signature; retrying without it", endpoint.name)
                 result = await self._try(endpoint, stripped, False)
         if isinstance(result, ev.RetryWithoutThinking):  # nothing to strip: the 400 it is
-            answer = result.answer
-            response = answer_response(answer, endpoint.name, self.trail, self.runtime.redactor)
-            return Answered(response, answer.status)
+            redactor = self.runtime.redactor
+            return Answered(answer_response(result.answer, endpoint.name, self.trail, redactor))
         assert result is not None
         return result
 
@@ -73,26 +70,23 @@ class Attempt:
             incoming.path, incoming.streamed, foreign,
         ))  # fmt: skip
         self.signer = endpoint.signer
-        key = self.runtime.keys.keys.get(endpoint.name)
-        shaped = shaped_request(incoming, endpoint, key, data)
+        shaped = shaped_request(incoming, endpoint, self.runtime.keys.keys.get(endpoint.name), data)
         self.started = self.runtime.clock.monotonic()
         wait = machine.wait(loop.time())
         sent = await send(self.session, endpoint.name, shaped, config.timeouts.connect, wait)
         if not isinstance(sent, aiohttp.ClientResponse):
             return await self._carry_out(machine.handle(sent), endpoint.name)
-        self.runtime.metrics.observe_latency(
-            endpoint.name, self.runtime.clock.monotonic() - self.started
-        )
+        clock = self.runtime.clock
+        self.runtime.metrics.observe_latency(endpoint.name, clock.monotonic() - self.started)
         async with sent:
-            started = ev.ResponseStarted(
-                sent.status, list(sent.headers.items()), self.runtime.clock.wall()
-            )
-            result = await self._carry_out(machine.handle(started), endpoint.name)
+            head = ev.ResponseStarted(sent.status, list(sent.headers.items()), clock.wall())
+            result = await self._carry_out(machine.handle(head), endpoint.name)
             while result is None:
                 try:
                     event = await next_event(sent, endpoint.name, machine.wait(loop.time()))
                 except asyncio.CancelledError:
-                    machine.handle(ev.ClientGone())
+                    for command in machine.handle(ev.ClientGone()):
+                        self._book(command, endpoint.name)
                     raise
                 result = await self._carry_out(machine.handle(event), endpoint.name)
         return result
@@ -103,8 +97,7 @@ class Attempt:
                 if (result := await self._do(command, endpoint)) is not None:
                     return result
         except ConnectionResetError:  # the client went away while we wrote to it
-            assert self.out is not None
-            return Answered(self.out, self.out.status)
+            return Answered(self._committed())
         return None
 
     async def _do(self, command: ev.Command, endpoint: str) -> Result:
@@ -117,19 +110,28 @@ class Attempt:
                 self.out = web.StreamResponse(status=status, headers=headers)
                 self.out.headers.update(ccf_headers(endpoint, self.trail))
                 await self.out.prepare(self.request)
+                self.trail.committed = (endpoint, self.runtime.clock.monotonic())
             case ev.Finish():
                 await self._committed().write_eof()
-                return Answered(self._committed(), self._committed().status)
+                return Answered(self._committed())
             case ev.Abort(message):
                 log.warning("the answer from %s broke: %s", endpoint, message)
                 assert self.request.transport is not None
                 self.request.transport.abort()  # so the client sees the answer cut short
-                return Answered(self._committed(), self._committed().status)
+                return Answered(self._committed())
             case ev.Respond(answer):
-                response = answer_response(answer, endpoint, self.trail, self.runtime.redactor)
-                return Answered(response, answer.status)
+                return Answered(
+                    answer_response(answer, endpoint, self.trail, self.runtime.redactor)
+                )
             case ev.FailOver() | ev.RetryWithoutThinking():
                 return command
+            case _:
+                self._book(command, endpoint)
+        return None
+
+    def _book(self, command: ev.Command, endpoint: str) -> None:
+        """Carry out a command that only records: health, tokens, limits, signatures."""
+        match command:
             case ev.MarkHealthy():
                 self.runtime.record_success(endpoint, self.started)
             case ev.MarkFailed(failure):
@@ -141,7 +143,6 @@ class Attempt:
                 self.runtime.ratelimits[endpoint] = usage
             case ev.Seals(seals):
                 self.runtime.signatures.record(self.signer, seals)
-        return None
 
     def _committed(self) -> web.StreamResponse:
         assert self.out is not None, "the machine sends only after it commits"

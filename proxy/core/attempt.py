@@ -86,9 +86,26 @@ class Trail:
 
     steps: list[str] = field(default_factory=list)
     mapped_model: str | None = None
+    committed: tuple[str, float] | None = None  # the endpoint whose answer began to go out
+    # to the client, and when (monotonic seconds): set when a stream commits
 
     def __str__(self) -> str:
         return ", ".join(self.steps)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """How a proxied request ended, for the books: metrics, activity, log, usage ledger."""
+
+    trail: Trail
+    endpoint: str | None  # the one that answered
+    status: int
+    started: float  # monotonic seconds
+    ended: float
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.ended - self.started) * 1000
 
 
 State = Literal["headers", "error", "answer", "stream", "relaying", "streaming", "done"]
@@ -145,8 +162,9 @@ class AttemptMachine:
 
     def _other(self, event: Event) -> list[Command]:
         if isinstance(event, ClientGone):  # never counts against the endpoint
+            counted = self._count(self.usage) if self.state == "streaming" else []
             self.state = "done"
-            return []
+            return counted  # the tokens a stream had used when its client left are billed
         if isinstance(event, ResponseStarted):
             return self._started(event)
         if isinstance(event, BodyEnded):

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
-from typing import Protocol
 
 from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from proxy.app_state import RUNTIME
+from proxy.core.attempt import Finished
 from proxy.incoming import Incoming
 from proxy.ledger.prices import bundled_prices
 from proxy.ledger.schema import default_path
@@ -21,14 +21,12 @@ from proxy.runtime import Runtime
 
 LEDGER = web.AppKey("usage_ledger", Ledger)
 USAGE = web.RequestKey("ccf_usage", object)  # the answer's `usage`, set by the handler
-PREPARED = web.RequestKey("ccf_prepared", float)  # when the client's response started
 
 
 def add_ledger(app: web.Application, runtime: Runtime, path: Path | None = None) -> None:
     """Record every proxied request of `app` into the ledger at `path` (default: the user
     data dir's usage.sqlite3) while the app runs."""
     app.cleanup_ctx.append(lambda app: _ledger_ctx(app, runtime, path or default_path()))
-    app.on_response_prepare.append(_note_prepared)
 
 
 async def _ledger_ctx(app: web.Application, runtime: Runtime, path: Path) -> AsyncIterator[None]:
@@ -51,43 +49,23 @@ async def _ledger_ctx(app: web.Application, runtime: Runtime, path: Path) -> Asy
     await loop.run_in_executor(None, ledger.close)
 
 
-async def _note_prepared(request: web.Request, response: web.StreamResponse) -> None:
-    if PREPARED not in request:
-        request[PREPARED] = request.app[RUNTIME].clock.monotonic()
-
-
-class Trail(Protocol):
-    """The path a request took (`proxy.attempt.Trail`)."""
-
-    steps: list[str]
-    mapped_model: str | None
-
-
-def record_usage(
-    request: web.Request,
-    incoming: Incoming,
-    trail: Trail,
-    *,
-    endpoint: str | None,
-    status: int,
-    started: float,
-) -> None:
+def record_usage(request: web.Request, incoming: Incoming, finished: Finished) -> None:
     """Queue the ledger row of one finished request (a no-op without a ledger)."""
     ledger = request.app.get(LEDGER)
     if ledger is None:
         return
     runtime = request.app[RUNTIME]
-    now = runtime.clock.monotonic()
-    prepared = request.get(PREPARED)
-    if prepared is not None:  # a stream: its first content went out at commit
-        ttft: float | None = (prepared - started) * 1000
+    status, latency_ms = finished.status, finished.latency_ms
+    committed = finished.trail.committed
+    if committed is not None:  # a stream: its first content went out at commit
+        ttft: float | None = (committed[1] - finished.started) * 1000
     else:  # a whole answer: its first token comes with the rest
-        ttft = (now - started) * 1000 if 200 <= status < 300 else None
+        ttft = latency_ms if 200 <= status < 300 else None
     usage = request.get(USAGE, b"")
     ordered = runtime.ordered
     ledger.record(
-        (runtime.clock.wall(), incoming.headers, incoming.model, trail.mapped_model, endpoint,
-         status, trail.steps, (now - started) * 1000, ttft,
+        (runtime.clock.wall(), incoming.headers, incoming.model, finished.trail.mapped_model,
+         finished.endpoint, status, finished.trail.steps, latency_ms, ttft,
          usage if isinstance(usage, bytes | Mapping) else b"",
          ordered[0].name if ordered else None)
     )  # fmt: skip

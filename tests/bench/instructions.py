@@ -23,9 +23,11 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from aiohttp import ClientSession, web
 
+from proxy.server import RunningServer
 from tests.bench import payload, reference
 from tests.bench import upstream as fake
 
@@ -47,23 +49,50 @@ async def _site(app: web.Application) -> str:
     return f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
-def _proxy_app(up_url: str) -> web.Application:
+async def _start_proxy(up_url: str, data_dir: str) -> RunningServer:
+    """The proxy as `ccf serve` runs it: the guarded server, the usage ledger (its writer
+    thread counts too: the server is stopped, so the ledger flushed, before the count ends)
+    and the settled heap."""
+    from pathlib import Path
+
     from proxy.app import create_app
     from proxy.clock import SystemClock
     from proxy.core.config import parse_config
     from proxy.keys import ResolvedKeys
+    from proxy.ledger.install import add_ledger
+    from proxy.running import settle_heap
     from proxy.runtime import Runtime
 
     config = parse_config(
         {"endpoints": [{"name": "fake", "base_url": up_url, "auth": "client"}]}, {}
     )
-    return create_app(Runtime(config, ResolvedKeys({}, {}), SystemClock()))
+    runtime = Runtime(config, ResolvedKeys({}, {}), SystemClock())
+    app = create_app(runtime)
+    import os
+    if not os.environ.get("X_NOLEDGER"):
+        add_ledger(app, runtime, Path(data_dir) / "usage.sqlite3")
+    server = RunningServer(grace=0.5)
+    if os.environ.get("X_PLAINRUNNER"):
+        import proxy.server as ps
+        ps.GuardedAppRunner = lambda app, limits, **kw: web.AppRunner(app, **kw)
+    await server.start(app, "127.0.0.1", 0)
+    settle_heap()
+    return server
 
 
 async def _drive(target: str, stream: bool, requests: int, events: int = 100) -> None:
     up_url = await _site(fake.create_app(n_events=events, interval_ms=2))
-    apps = {"proxy": _proxy_app, "reference": reference.create_app}
-    url = await _site(apps[target](up_url)) if target in apps else up_url
+    if target == "proxy":
+        with tempfile.TemporaryDirectory(prefix="ccf-instructions-") as folder:
+            server = await _start_proxy(up_url, folder)
+            await _load(server.url, stream, requests)
+            await server.stop()
+        return
+    url = await _site(reference.create_app(up_url)) if target == "reference" else up_url
+    await _load(url, stream, requests)
+
+
+async def _load(url: str, stream: bool, requests: int) -> None:
     gc.collect()
     body = payload.request_body(stream=stream)
     async with ClientSession() as client:

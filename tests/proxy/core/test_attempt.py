@@ -529,6 +529,15 @@ def test_a_client_that_goes_away_counts_against_nobody() -> None:
         assert machine.handle(BodyEnded()) == []
 
 
+def test_a_stream_whose_client_goes_away_bills_the_tokens_used_so_far() -> None:
+    events = stream_events(["Hel", "lo"])
+    machine = stream_machine()
+    drive(machine, *(BodyChunk(e) for e in events[:4]))
+    assert machine.committed
+    assert machine.handle(ClientGone()) == [CountTokens({"input_tokens": 12, "output_tokens": 1})]
+    assert machine.done
+
+
 # ---------------------------------------------------------------- all failed (§3.8)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import FakesInThread, FakeUpstream, message
+from tests.fakes import FakesInThread, FakeUpstream, message, stream_events
 from tests.proxy.test_openai_endpoint import answer_chunks, completion
 
 REQUEST = {
@@ -98,6 +98,7 @@ CASES: list[Case] = [
     ("all failed", False, 500, "o", False, (0, 0, 0, 0)),
     ("a 400", False, 400, "a", False, (0, 0, 0, 0)),
     ("client aborted", False, 499, None, False, (0, 0, 0, 0)),
+    ("a stream, client aborted", True, 499, "a", False, (12, 1, 0, 0)),
 ]
 
 
@@ -119,6 +120,8 @@ def arrange(case: str, a: FakeUpstream, b: FakeUpstream, o: FakeUpstream) -> Non
         a.status(400)
     if case == "client aborted":
         a.hang()
+    if case == "a stream, client aborted":  # the stream's start, then nothing more
+        a.stream(stream_events(["Hel", "lo"])[:4], then="hang")
 
 
 def send(url: str, case: str, stream: bool, session: str) -> int:
@@ -129,7 +132,7 @@ def send(url: str, case: str, stream: bool, session: str) -> int:
         "anthropic-version": "2023-06-01",
         "x-claude-code-session-id": session,
     }
-    timeout = 0.5 if case == "client aborted" else 10
+    timeout = 0.5 if case.endswith("client aborted") else 10
     request = urllib.request.Request(f"{url}/v1/messages", data=body.encode(), headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
