@@ -68,15 +68,8 @@ async def _start_proxy(up_url: str, data_dir: str) -> RunningServer:
     )
     runtime = Runtime(config, ResolvedKeys({}, {}), SystemClock())
     app = create_app(runtime)
-    import os
-
-    if not os.environ.get("X_NOLEDGER"):
-        add_ledger(app, runtime, Path(data_dir) / "usage.sqlite3")
+    add_ledger(app, runtime, Path(data_dir) / "usage.sqlite3")
     server = RunningServer(grace=0.5)
-    if os.environ.get("X_PLAINRUNNER"):
-        import proxy.server as ps
-
-        ps.GuardedAppRunner = lambda app, limits, **kw: web.AppRunner(app, **kw)
     await server.start(app, "127.0.0.1", 0)
     settle_heap()
     return server
