@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import FakesInThread, FakeUpstream, message, stream_events
-from tests.proxy.test_openai_endpoint import answer_chunks, completion
+from tests.proxy.handler.test_openai_endpoint import answer_chunks, completion
 
 REQUEST = {
     "model": "claude-sonnet-4-5",
