@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Literal
 
 from proxy import PRODUCT_NAME
 from proxy.core.envsnippets import SHELLS, Shell
+from proxy.core.ratelimit import Usage, Window
 from proxy.core.status import EndpointStatus, Snapshot, describe_wait, endpoint_words
 from proxy.core.usage import today_line
 
@@ -198,16 +200,84 @@ def headline(snap: Snapshot) -> str:
     return _sentence(snap.reason)
 
 
-def tooltip(snap: Snapshot) -> str:
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WINDOW_WORDS = {"5h": "5h", "7d": "weekly"}
+USAGE_ROOM = 60  # the status line keeps at least this much of the tooltip
+
+
+def window_label(name: str) -> str:
+    """`5h` -> "5h", `7d` -> "weekly", `7d_opus` -> "weekly opus"."""
+    base, _, model = name.partition("_")
+    words = _WINDOW_WORDS.get(base, base)
+    return f"{words} {model}" if model else words
+
+
+def reset_words(when: float, tz: tzinfo, *, weekday: bool) -> str:
+    """A reset time in the user's zone: "14:00", or "Fri 14:00" when it may be days away."""
+    local = datetime.fromtimestamp(when, tz)
+    day = f"{_WEEKDAYS[local.weekday()]} " if weekday else ""
+    return f"{day}{local:%H:%M}"
+
+
+def _binding_reset(usage: Usage) -> tuple[float, bool] | None:
+    """The reset that matters (the rejected limit's, else the fullest window's) and whether
+    it may be days away (not an hours window)."""
+    windows = [w for w in usage.windows if w.reset is not None]
+    if usage.status == "rejected" and usage.reset is not None:
+        same = [w for w in windows if w.reset == usage.reset]
+        return usage.reset, not (same and all(w.name.endswith("h") for w in same))
+    if not windows:
+        return None
+    fullest = max(windows, key=lambda w: w.utilization or 0.0)
+    assert fullest.reset is not None
+    return fullest.reset, not fullest.name.endswith("h")
+
+
+def _window_part(window: Window) -> str:
+    assert window.utilization is not None
+    return f"{window_label(window.name)} {round(window.utilization * 100)}%"
+
+
+def usage_line(name: str, usage: Usage, tz: tzinfo) -> str:
+    """ "anthropic: 5h 42% · weekly 71% (resets Fri 14:00)"; "" when it says nothing."""
+    parts = [_window_part(w) for w in usage.windows if w.utilization is not None]
+    if usage.status == "rejected":
+        parts.insert(0, "limit reached")
+    if not parts:
+        return ""
+    reset = _binding_reset(usage)
+    when = f" (resets {reset_words(reset[0], tz, weekday=reset[1])})" if reset else ""
+    return f"{name}: {' · '.join(parts)}{when}"
+
+
+def _usage_row(snap: Snapshot) -> EndpointStatus | None:
+    """The endpoint whose subscription the tooltip shows: the serving one, else the primary."""
+    row = _serving_row(snap)
+    if row is None or row.usage is None:
+        row = next((e for e in snap.endpoints if e.primary), None)
+    return row if row is not None and row.usage is not None else None
+
+
+def _detail(snap: Snapshot) -> str:
+    if snap.problem:
+        return f"{headline(snap)}: {snap.problem}"
+    if snap.overall == "down":
+        return _sentence(snap.reason)  # every endpoint and its wait
+    return headline(snap)
+
+
+def tooltip(snap: Snapshot, tz: tzinfo = UTC) -> str:
+    """The status line, and under it the subscription's utilisation when it is known.
+    `tz`: the user's time zone, for the reset time."""
     if snap.overall == "error":
         return _shorten(f"{APP_NAME} is not running — {snap.problem}", TOOLTIP_MAX)
-    if snap.problem:
-        detail = f"{headline(snap)}: {snap.problem}"
-    elif snap.overall == "down":
-        detail = _sentence(snap.reason)  # every endpoint and its wait
-    else:
-        detail = headline(snap)
-    return _shorten(f"{APP_NAME} — {detail}", TOOLTIP_MAX)
+    head = f"{APP_NAME} — {_detail(snap)}"
+    row = _usage_row(snap) if snap.overall != "stopped" else None
+    line = usage_line(row.name, row.usage, tz) if row and row.usage else ""
+    if not line:
+        return _shorten(head, TOOLTIP_MAX)
+    line = _shorten(line, TOOLTIP_MAX - USAGE_ROOM - 1)
+    return f"{_shorten(head, TOOLTIP_MAX - len(line) - 1)}\n{line}"
 
 
 def _problem_lines(problem: str) -> tuple[Item, ...]:
@@ -330,10 +400,11 @@ def view(
     *,
     autostart_enabled: bool,
     autostart_available: bool = True,
+    tz: tzinfo = UTC,
 ) -> TrayView:
     return TrayView(
         colour=icon_colour(snap),
-        tooltip=tooltip(snap),
+        tooltip=tooltip(snap, tz),
         menu=build_menu(
             snap,
             autostart_enabled=autostart_enabled,

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
@@ -112,6 +113,7 @@ class TrayPresenter:
                 snap,
                 autostart_enabled=self._autostart_enabled,
                 autostart_available=self._autostart is not None,
+                tz=datetime.now().astimezone().tzinfo or UTC,
             )
             old, self._view = self._view, view
             if old is None or old.colour != view.colour:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from proxy.core.envsnippets import SHELLS
+from proxy.core.ratelimit import Usage, Window
 from proxy.core.status import Snapshot, snapshot
 from tests.tray_app.tray_fakes import (
     DEGRADED,
@@ -318,3 +320,88 @@ def test_an_endpoint_without_a_key_says_so_not_ready() -> None:
     # a primary without its key does not serve: a fallback does, and the menu says why
     primary_keyless = snapshot(config(), {}, NOW, URL, keyless=frozenset({"anthropic"}))
     assert m.headline(primary_keyless) == "Serving via openrouter — anthropic no key"
+
+
+# ------------------------------------------------------------------ subscription utilisation
+
+FRIDAY_14H = datetime(2026, 12, 4, 14, 0, tzinfo=UTC).timestamp()  # a Friday
+TWO_PM_PARIS = datetime(2026, 12, 4, 13, 0, tzinfo=UTC).timestamp()
+
+
+def with_usage(s: Snapshot, name: str, usage: Usage) -> Snapshot:
+    rows = tuple(replace(e, usage=usage) if e.name == name else e for e in s.endpoints)
+    return replace(s, endpoints=rows)
+
+
+SUBSCRIPTION = Usage(
+    status="allowed",
+    reset=TWO_PM_PARIS,
+    windows=(
+        Window("5h", 0.42, TWO_PM_PARIS, "allowed"),
+        Window("7d", 0.71, FRIDAY_14H + 7 * 86400, "allowed"),
+    ),
+)
+
+
+def test_tooltip_shows_the_serving_subscriptions_windows_and_the_fullest_ones_reset() -> None:
+    tip = m.tooltip(with_usage(OK, "anthropic", SUBSCRIPTION))
+    assert tip == (
+        "Claude Code Fallback — Serving via anthropic\n"
+        "anthropic: 5h 42% · weekly 71% (resets Fri 14:00)"
+    )
+
+
+def test_reset_time_is_in_the_users_zone_and_hours_windows_need_no_weekday() -> None:
+    paris = timezone(timedelta(hours=1))
+    nearly_full = Usage("allowed_warning", None, (Window("5h", 0.9, TWO_PM_PARIS, "allowed"),))
+    tip = m.tooltip(with_usage(OK, "anthropic", nearly_full), paris)
+    assert tip.endswith("\nanthropic: 5h 90% (resets 14:00)")
+
+
+def test_a_rejected_subscription_says_the_limit_is_reached_and_when_it_resets() -> None:
+    rejected = Usage(
+        "rejected",
+        FRIDAY_14H,
+        (Window("5h", 0.3, TWO_PM_PARIS, "allowed"), Window("7d", 1.0, FRIDAY_14H, "rejected")),
+    )
+    s = with_usage(snap({"anthropic": cooling(3600, 429)}), "anthropic", rejected)
+    assert m.tooltip(s).endswith(
+        "\nanthropic: limit reached · 5h 30% · weekly 100% (resets Fri 14:00)"
+    )
+
+
+def test_a_fallback_without_usage_shows_the_primarys_subscription() -> None:
+    tip = m.tooltip(with_usage(DEGRADED, "anthropic", SUBSCRIPTION))
+    assert tip.startswith("Claude Code Fallback — Serving via openrouter")
+    assert "\nanthropic: 5h 42%" in tip
+
+
+def test_no_usage_line_without_utilisation_or_when_stopped() -> None:
+    silent = Usage("allowed", None, (Window("5h", None, None, None),))
+    assert "\n" not in m.tooltip(with_usage(OK, "anthropic", silent))
+    assert m.tooltip(with_usage(STOPPED, "anthropic", SUBSCRIPTION)) == (
+        "Claude Code Fallback — Proxy stopped"
+    )
+
+
+def test_tooltip_with_usage_still_fits_windows_limit() -> None:
+    many = Usage(
+        "allowed",
+        None,
+        tuple(Window(f"7d_model{i}", 0.5, FRIDAY_14H, None) for i in range(8)),
+    )
+    s = replace(with_usage(DOWN, "anthropic", many), problem="x" * 200)
+    tip = m.tooltip(s)
+    assert len(tip) <= m.TOOLTIP_MAX
+    head, line = tip.split("\n")
+    assert len(head) >= m.USAGE_ROOM
+    assert line.startswith("anthropic: weekly model0 50%")
+
+
+def test_window_labels() -> None:
+    assert [m.window_label(n) for n in ("5h", "7d", "7d_opus", "1h")] == [
+        "5h",
+        "weekly",
+        "weekly opus",
+        "1h",
+    ]

@@ -107,7 +107,8 @@ function endpointRow(row, index, count) {
         row.pinned ? h("span", { class: "badge tag", text: "pinned" }) : null,
         row.format === "openai" ? h("span", { class: "badge tag", text: "OpenAI format" }) : null),
       h("div", { class: "ep-url", text: row.base_url, title: row.base_url }),
-      h("div", { class: "ep-meta", text: keyWords(row.key) })),
+      h("div", { class: "ep-meta", text: keyWords(row.key) }),
+      usageBlock(row.usage)),
     h("div", { class: "ep-actions" },
       h("button", { type: "button", class: "small", "data-role": "test", text: "Test",
         onclick: (e) => testEndpoint(row.name, e.target) }),
@@ -119,6 +120,51 @@ function endpointRow(row, index, count) {
       text: result ? describeTest(result) : "" }),
   );
   return item;
+}
+
+// The subscription's limits, as the endpoint's last answer stated them (rate-limit headers):
+// one small bar per window ("5-hour", "Weekly", "Weekly (opus)") and when it resets.
+const WINDOW_WORDS = { "5h": "5-hour", "7d": "Weekly" };
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+function windowLabel(name) {
+  const [base, model] = name.split(/_(.*)/);
+  const words = WINDOW_WORDS[base] || base;
+  return model ? `${words} (${model})` : words;
+}
+
+// "14:00" today, "Fri 14:00" on another day, in the user's zone.
+function resetWords(epochSeconds) {
+  const when = new Date(epochSeconds * 1000);
+  const time = `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
+  return when.toDateString() === new Date().toDateString() ? time : `${WEEKDAYS[when.getDay()]} ${time}`;
+}
+
+function usageWindow(w, usage) {
+  const percent = Math.round(w.utilization * 100);
+  const rejected = w.status === "rejected" || (usage.status === "rejected" && percent >= 100);
+  const level = rejected ? "rejected" : w.status === "allowed_warning" || percent >= 80 ? "warn" : "ok";
+  const reset = w.reset ? `, resets ${resetWords(w.reset)}` : "";
+  const words = `${rejected ? "limit reached" : `${percent} %`}${reset}`;
+  const fill = h("span");
+  fill.style.width = `${Math.min(100, Math.max(0, percent))}%`; // CSSOM: the CSP refuses style attributes
+  return h("div", { class: `usage-window ${level}`, "data-window": w.name },
+    h("span", { class: "usage-label", text: windowLabel(w.name) }),
+    h("span", { class: "usage-bar", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100",
+      "aria-valuenow": String(percent), "aria-label": `${windowLabel(w.name)} limit used` }, fill),
+    h("span", { class: "usage-words", text: words }));
+}
+
+function usageBlock(usage) {
+  if (!usage) return null;
+  const windows = usage.windows.filter((w) => w.utilization !== null);
+  const rejected = usage.status === "rejected";
+  if (!windows.length && !rejected) return null;
+  const until = usage.reset ? `: refused until ${resetWords(usage.reset)}` : "";
+  return h("div", { class: "ep-usage", "data-role": "usage" },
+    rejected ? h("div", { class: "usage-rejected", role: "status",
+      text: `Subscription limit reached${until}` }) : null,
+    windows.map((w) => usageWindow(w, usage)));
 }
 
 function describeTest(result) {
