@@ -64,12 +64,13 @@ def sign_in(page, url: str) -> None:
 
 
 def shot_general_wide(page) -> None:
-    """The General page at 1280 px, all of it, in test-artifacts/screens/."""
+    """The General page at 1280 and 400 px, all of it, in test-artifacts/screens/."""
     SCREENS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 800})
-    tall = page.evaluate(FULL_HEIGHT)  # main scrolls, not the page: show all of it
-    page.set_viewport_size({"width": 1280, "height": max(800, min(int(tall), 3000))})
-    page.screenshot(path=str(SCREENS / "general-retention-1280-light.png"))
+    for width in (1280, 400):
+        page.set_viewport_size({"width": width, "height": 800})
+        tall = page.evaluate(FULL_HEIGHT)  # main scrolls, not the page: show all of it
+        page.set_viewport_size({"width": width, "height": max(800, min(int(tall), 3000))})
+        page.screenshot(path=str(SCREENS / f"general-retention-{width}-light.png"))
     page.set_viewport_size({"width": 800, "height": 600})  # chromium_page's own size
 
 
