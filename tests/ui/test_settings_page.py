@@ -21,6 +21,7 @@ from proxy.keys import SystemKeyring
 from tests.fakes import FakesInThread
 from tests.serve import ccf_serve
 from tests.ui.browser import chromium_page, shot
+from tests.ui.desktop_states import FULL_HEIGHT, SCREENS
 from tray_app.settings_cli import login_link_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.keyring, pytest.mark.slow]
@@ -60,6 +61,17 @@ def sign_in(page, url: str) -> None:
     page.goto(login_link_source(url, SystemKeyring())())
     page.wait_for_selector("#endpoint-list .endpoint")
     assert page.url == f"{url}/_ccf/"
+
+
+def shot_general_wide(page) -> None:
+    """The General page at 1280 and 400 px, all of it, in test-artifacts/screens/."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 400):
+        page.set_viewport_size({"width": width, "height": 800})
+        tall = page.evaluate(FULL_HEIGHT)  # main scrolls, not the page: show all of it
+        page.set_viewport_size({"width": width, "height": max(800, min(int(tall), 3000))})
+        page.screenshot(path=str(SCREENS / f"general-retention-{width}-light.png"))
+    page.set_viewport_size({"width": 800, "height": 600})  # chromium_page's own size
 
 
 def add_backup_from_preset(page, b_url: str) -> None:
@@ -167,14 +179,28 @@ def test_every_screen_reads_well(served, scheme: str) -> None:
         page.wait_for_selector("#view-endpoints:not([hidden])")
         page.click('.sidebar a[href="#general"]')
         page.wait_for_selector("#view-general:not([hidden])")
+        assert page.input_value("#gen-retention") == "90"
         page.fill("#gen-connect", "0")
+        page.fill("#gen-retention", "0")
         page.click("#general-form button[type=submit]")
         page.locator('[data-error="timeouts.connect"]').wait_for()
+        retention_error = page.inner_text('[data-error="usage.retention_days"]')
+        assert retention_error == "Use a whole number of days from 1 to 3650"
         shot(page, f"general-{scheme}")
         page.fill("#gen-connect", "5")
+        page.fill("#gen-retention", "30")
         page.click("#general-form button[type=submit]")
         page.wait_for_selector("#gen-saved:has-text('Saved')")
-        assert yaml.safe_load(config.read_text())["timeouts"]["connect"] == 5
+        saved = yaml.safe_load(config.read_text())
+        assert saved["timeouts"]["connect"] == 5
+        assert saved["usage"] == {"retention_days": 30}
+        assert config.read_text().startswith("# my providers\n")
+        page.reload()
+        page.click('.sidebar a[href="#general"]')
+        page.wait_for_selector("#view-general:not([hidden])")
+        assert page.input_value("#gen-retention") == "30"
+        if scheme == "light":
+            shot_general_wide(page)
         page.click('.sidebar a[href="#claude"]')
         page.wait_for_selector("#snippets .card")
         page.click("#write-settings")

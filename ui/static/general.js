@@ -1,4 +1,4 @@
-// General settings: listening address, failover, timeouts, access token.
+// General settings: listening address, failover, timeouts, access token, usage history.
 import { state, write } from "./api.js";
 import { $, clearErrors, showError, showErrors } from "./dom.js";
 
@@ -8,6 +8,7 @@ const NUMBERS = {
   "#gen-connect": ["timeouts", "connect"],
   "#gen-first-byte": ["timeouts", "first_byte"],
   "#gen-idle": ["timeouts", "idle"],
+  "#gen-retention": ["usage", "retention_days"],
 };
 
 export function initGeneral() {
@@ -55,6 +56,7 @@ function collect() {
     failover: { on_status: statuses($("#gen-on-status").value) },
     timeouts: {},
     security: { access_token: $("#gen-token").value.trim() || null },
+    usage: {},
   };
   for (const [selector, [section, key]] of Object.entries(NUMBERS)) {
     const text = $(selector).value.trim();
@@ -97,6 +99,10 @@ export function generalProblems(general) {
   const { cooldown_seconds: first, max_cooldown_seconds: longest } = general.failover;
   if (typeof first === "number" && typeof longest === "number" && longest < first) {
     problems.push({ field: "failover.max_cooldown_seconds", message: "Make the longest cooldown at least the first one" });
+  }
+  const days = general.usage.retention_days;
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    problems.push({ field: "usage.retention_days", message: "Use a whole number of days from 1 to 3650" });
   }
   const token = general.security.access_token;
   if (token && token.length < 16) problems.push({ field: "security.access_token", message: "Use at least 16 characters, or Generate one" });

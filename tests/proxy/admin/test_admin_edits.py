@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 import yaml
 
+from proxy.ledger import writer
+from proxy.ledger.install import LEDGER
 from tests.proxy.admin.admin_helpers import REQUEST
 
 TWO = (
@@ -199,3 +206,58 @@ async def test_config_view_shows_the_file_with_env_references(setup) -> None:
     assert data["config"]["listen"] == {"host": "127.0.0.1", "port": 0}
     assert data["url"] == proxy.url
     assert data["problem"] == ""
+
+
+COMMENTED_USAGE = (
+    "# my providers, kept at the top\n"
+    "endpoints:\n"
+    "  - {name: a, base_url: '%s'}\n"
+    "usage:\n"
+    "  retention_days: 90  # a quarter of history\n"
+    "# the end of my file\n"
+)
+DAY_MS = 86_400_000
+
+
+def rows_older_than(path: Path, days: int) -> int:
+    cutoff = int(time.time() * 1000) - days * DAY_MS
+    with closing(sqlite3.connect(path)) as conn:
+        return int(
+            conn.execute("SELECT COUNT(*) FROM requests WHERE ts < ?", (cutoff,)).fetchone()[0]
+        )
+
+
+async def eventually(check, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.05)
+
+
+async def test_retention_saved_from_general_keeps_comments_and_reaches_the_ledger(
+    upstreams, admin_proxy, monkeypatch
+) -> None:
+    a = await upstreams("a")
+    proxy = await admin_proxy(COMMENTED_USAGE % a.url)
+    monkeypatch.setattr(writer, "PRUNE_EVERY", 0.0)  # the writer prunes at every batch here
+    ledger = proxy.server.runner.app[LEDGER]
+    headers = [("x-claude-code-session-id", "retention-test")]
+    old = (time.time() - 10 * 86400, headers, "m", None, "a", 200, ["a=200"], 1.0, 1.0, b"", "a")
+    ledger.record(old)
+    await eventually(lambda: ledger.path.exists() and rows_older_than(ledger.path, 9) == 1)
+    await asyncio.sleep(1.0)  # two more batches and prunes at 90 days: the row stays
+    assert rows_older_than(ledger.path, 9) == 1
+
+    await proxy.json("PUT", "general", {"usage": {"retention_days": 7}})
+    text = proxy.path.read_text()
+    assert on_disk(proxy)["usage"] == {"retention_days": 7}
+    for comment in ("# my providers, kept at the top", "# a quarter of history", "# the end"):
+        assert comment in text, text
+    assert list(on_disk(proxy)) == ["endpoints", "usage", "listen"]  # the file's key order
+    assert proxy.runtime.config.usage.retention_days == 7
+    await eventually(lambda: rows_older_than(ledger.path, 9) == 0)  # the next prune used 7
+
+    data = await proxy.json("PUT", "general", {"usage": {"retention_days": 3651}}, status=400)
+    assert data["error"]["field"] == "usage.retention_days"
+    assert "1 to 3650" in data["error"]["message"]
+    assert on_disk(proxy)["usage"] == {"retention_days": 7}

@@ -84,6 +84,29 @@ def test_unknown_names_and_sections_are_field_errors() -> None:
         set_general(RAW, {"endpoints": []})
 
 
+@pytest.mark.parametrize("days", [1, 90, 3650])
+def test_general_sets_the_usage_retention(days: int) -> None:
+    raw = set_general(RAW, {"usage": {"retention_days": days}})
+    assert raw["usage"] == {"retention_days": days}
+    assert raw["endpoints"] == RAW["endpoints"]
+    assert parse_config(raw, ENV).usage.retention_days == days
+    assert editable_view(raw, parse_config(raw, ENV))["usage"] == {"retention_days": days}
+
+
+@pytest.mark.parametrize("days", [0, -1, 3651, 1.5, "30", True, None])
+def test_retention_outside_whole_days_1_to_3650_is_refused_in_plain_words(days: object) -> None:
+    raw = set_general(RAW, {"usage": {"retention_days": days}})
+    with pytest.raises(FieldError) as error:
+        parse_config(raw, ENV)
+    assert error.value.path == "usage.retention_days"
+    assert "use whole days, 1 to 3650" in str(error.value)
+
+
+def test_retention_defaults_to_90_days() -> None:
+    assert parse_config(RAW, ENV).usage.retention_days == 90
+    assert editable_view(RAW, parse_config(RAW, ENV))["usage"] == {"retention_days": 90}
+
+
 def test_view_keeps_env_references_and_the_files_listen() -> None:
     raw = {**RAW, "listen": {"port": 9000}}
     view = editable_view(raw, parse_config(raw, {**ENV, "CCF_PORT": "1234"}))
