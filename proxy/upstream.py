@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import aiohttp
 from yarl import URL
@@ -85,16 +85,14 @@ def translate(exc: BaseException, endpoint: str, phase: str) -> UpstreamError | 
     return None
 
 
-@contextmanager
-def upstream_errors(endpoint: str, phase: str) -> Iterator[None]:
-    """Raise what aiohttp and the OS raise inside as `UpstreamError`s naming `endpoint`."""
-    try:
-        yield
-    except Exception as exc:
-        translated = translate(exc, endpoint, phase)
-        if translated is None or translated is exc:
-            raise
-        raise translated from exc
+def raise_translated(exc: Exception, endpoint: str, phase: str) -> NoReturn:
+    """Raise what aiohttp or the OS raised as an `UpstreamError` naming `endpoint` (as it is
+    when it has no translation). Called from an `except`, not a context manager: entering
+    one costs 12,600 instructions a request (tests.bench.instructions), 0.9% of the proxy's."""
+    translated = translate(exc, endpoint, phase)
+    if translated is None or translated is exc:
+        raise exc
+    raise translated from exc
 
 
 def exact_url(url: str) -> URL:
@@ -109,16 +107,23 @@ async def open_response(
     """Send a request and wait for its response headers (the caller bounds the wait)."""
     method, url, headers, body = request
     data = io.BytesIO(body) if len(body) > LARGE_BODY else body or None
-    with upstream_errors(endpoint, "a connection"):
+    try:
         return await session.request(
             method,
             exact_url(url),
             headers=headers,
             data=data,
-            timeout=aiohttp.ClientTimeout(total=None, connect=connect_timeout),
+            timeout=connect_only(connect_timeout),
             allow_redirects=False,
             skip_auto_headers=skipped_auto_headers(headers),
         )
+    except Exception as exc:
+        raise_translated(exc, endpoint, "a connection")
+
+
+@functools.lru_cache(maxsize=4)  # one per connect timeout in use: 8,000 fewer instructions
+def connect_only(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=None, connect=seconds)
 
 
 async def send(
@@ -156,7 +161,7 @@ async def read_all(
     """The body, up to `limit` bytes (the rest is left unread); each read waits `idle`."""
     parts: list[bytes] = []
     size = 0
-    with upstream_errors(endpoint, f"data (idle for {idle:g} s)"):
+    try:
         while size < limit:
             async with asyncio.timeout(idle):
                 chunk = await response.content.readany()
@@ -164,4 +169,6 @@ async def read_all(
                 break
             parts.append(chunk)
             size += len(chunk)
+    except Exception as exc:
+        raise_translated(exc, endpoint, f"data (idle for {idle:g} s)")
     return b"".join(parts)[:limit]
