@@ -87,7 +87,8 @@ class Trail:
     steps: list[str] = field(default_factory=list)
     mapped_model: str | None = None
     committed: tuple[str, float] | None = None  # the endpoint whose answer began to go out
-    # to the client, and when (monotonic seconds): set when a stream commits
+    # to the client, and when (monotonic seconds): set at commit (a stream, or an answer too
+    # large to hold whole)
 
     def __str__(self) -> str:
         return ", ".join(self.steps)

@@ -18,7 +18,13 @@ from proxy.ledger.prices import bundled_prices
 from proxy.ledger.rows import Pending
 from proxy.ledger.writer import Ledger
 from tests.fakes import FakesInThread
-from tests.proxy.ledger.usage_helpers import ledger_file, run_cases, serve_env, write_config
+from tests.proxy.ledger.usage_helpers import (
+    CASES,
+    ledger_file,
+    run_cases,
+    serve_env,
+    write_config,
+)
 from tests.serve import ccf_serve
 from tests.ui.browser import chromium_page, shot
 from tray_app.settings_cli import login_link_source
@@ -79,11 +85,12 @@ def test_the_usage_page_shows_a_month(served) -> None:
     with chromium_page(tmp_path / "profile") as page:
         open_usage(page, url)
         page.wait_for_function(
-            "() => document.querySelector('[data-card=requests] .big').textContent === '8'"
+            "() => document.querySelector('[data-card=requests] .big').textContent"
+            f" === '{len(CASES)}'"
         )
         assert page.locator("#chart-cost canvas").count() == 1
         page.click('#usage-span [data-days="30"]')
-        total = f"{recorded + 8:,}"
+        total = f"{recorded + len(CASES):,}"
         page.wait_for_function(
             f"() => document.querySelector('[data-card=requests] .big').textContent === '{total}'"
         )
